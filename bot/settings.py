@@ -1,0 +1,280 @@
+"""Settings: one frozen object built once from the environment.
+
+Nothing here runs at import time: `load_settings()` is called by the composition root after
+`load_dotenv()`. A missing or malformed value raises `SettingsError` whose text is one sentence
+naming the setting and what to do; the CLI prints it and exits 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from urllib.parse import urlparse
+
+SUPPORTED_DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; `str()` is one sentence for the operator."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+class Secret(str):
+    """A string whose repr never shows its value (tokens and keys)."""
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    def masked(self) -> str:
+        """A hint for humans: the last four characters only."""
+        return "***" + self[-4:] if len(self) > 8 else "***"
+
+
+@dataclass(frozen=True)
+class Settings:
+    discord_token: Secret | None
+    cometapi_key: Secret
+    cometapi_base_url: str = "https://api.cometapi.com"
+    database_url: str = "sqlite:///data/bot.db"
+    default_model: str = "black-forest-labs/flux-schnell"
+    max_concurrent_jobs: int = 8
+    user_max_active_jobs: int = 2
+    user_daily_limit: int = 50
+    guild_daily_limit: int = 0
+    user_cooldown_seconds: int = 0
+    job_timeout_seconds: int = 600
+    dev_guild_id: int | None = None
+    log_level: str = "INFO"
+    models_file: Path | None = None
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
+    job_lease_seconds: int = 30
+    cometapi_prefer_wait: int = 0
+    discord_api_base_url: str | None = None
+    discord_gateway_url: str | None = None
+
+    def secrets(self) -> list[str]:
+        """Every secret value, for the log redaction filter."""
+        return [s for s in (self.discord_token, self.cometapi_key) if s]
+
+    def summary(self) -> list[tuple[str, str]]:
+        """(ENV_NAME, shown value) pairs with secrets masked, for `python -m bot check`."""
+        rows: list[tuple[str, str]] = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Secret):
+                shown = value.masked()
+            elif value is None:
+                shown = "(unset)"
+            elif isinstance(value, tuple):
+                shown = ",".join(str(v) for v in value)
+            else:
+                shown = str(value)
+            rows.append((f.name.upper(), shown))
+        return rows
+
+
+def _get(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(
+            name, f"{name} must be a whole number (got {raw!r}); set it to e.g. {default}."
+        ) from None
+    if value < minimum:
+        raise SettingsError(
+            name, f"{name} must be {minimum} or more (got {value}); set it to e.g. {default}."
+        )
+    return value
+
+
+def _snowflake(env: Mapping[str, str], name: str) -> int | None:
+    raw = _get(env, name)
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 15 <= len(raw) <= 21:
+        raise SettingsError(
+            name,
+            f"{name} must be a Discord server id (a number of 17 to 20 digits; "
+            "right-click the server with Developer Mode on and choose Copy Server ID).",
+        )
+    return int(raw)
+
+
+def _http_url(
+    env: Mapping[str, str], name: str, default: str | None, *, ws: bool = False
+) -> str | None:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    schemes = ("ws", "wss") if ws else ("http", "https")
+    parsed = urlparse(raw)
+    if parsed.scheme not in schemes or not parsed.netloc:
+        raise SettingsError(
+            name,
+            f"{name} must be a full {' or '.join(schemes)} URL such as "
+            f"{'wss://gateway.discord.gg' if ws else 'https://api.cometapi.com'} (got {raw!r}).",
+        )
+    return raw.rstrip("/")
+
+
+def parse_shard_ids(raw: str) -> tuple[int, ...]:
+    """`0,1` or `0-3` or `0-1,4` → a sorted tuple of distinct ids; ValueError if malformed."""
+    ids: set[int] = set()
+    for part in raw.split(","):
+        part = part.strip()
+        if not part:
+            raise ValueError(part)
+        if "-" in part:
+            lo, hi = (int(x) for x in part.split("-", 1))
+            if lo > hi:
+                raise ValueError(part)
+            ids.update(range(lo, hi + 1))
+        else:
+            ids.add(int(part))
+    if any(i < 0 for i in ids):
+        raise ValueError(raw)
+    return tuple(sorted(ids))
+
+
+def load_settings(env: Mapping[str, str], *, require_discord: bool = True) -> Settings:
+    """Build `Settings` from an environment mapping; raise `SettingsError` on the first problem."""
+    token = _get(env, "DISCORD_TOKEN")
+    if require_discord and token is None:
+        raise SettingsError(
+            "DISCORD_TOKEN",
+            "DISCORD_TOKEN is not set: copy the bot token from the Discord Developer Portal "
+            "(your application → Bot → Reset Token) into .env as DISCORD_TOKEN=...",
+        )
+    if token is not None and (any(c.isspace() for c in token) or len(token) < 20):
+        raise SettingsError(
+            "DISCORD_TOKEN",
+            "DISCORD_TOKEN does not look like a bot token: paste the whole token from the "
+            "Developer Portal, without quotes or spaces.",
+        )
+    key = _get(env, "COMETAPI_KEY")
+    if key is None:
+        raise SettingsError(
+            "COMETAPI_KEY",
+            "COMETAPI_KEY is not set: create a key in the CometAPI console and put it in .env "
+            "as COMETAPI_KEY=sk-...",
+        )
+    if any(c.isspace() for c in key):
+        raise SettingsError(
+            "COMETAPI_KEY", "COMETAPI_KEY contains spaces: paste the key alone, without quotes."
+        )
+
+    base_url = _http_url(env, "COMETAPI_BASE_URL", "https://api.cometapi.com")
+    assert base_url is not None
+
+    database_url = _get(env, "DATABASE_URL") or "sqlite:///data/bot.db"
+    scheme = urlparse(database_url).scheme
+    if scheme not in SUPPORTED_DATABASE_SCHEMES:
+        raise SettingsError(
+            "DATABASE_URL",
+            f"DATABASE_URL must start with sqlite:/// (e.g. sqlite:///data/bot.db) or "
+            f"postgresql:// (got a {scheme or 'missing'!s} scheme).",
+        )
+    if scheme == "sqlite" and not database_url.startswith("sqlite:///"):
+        raise SettingsError(
+            "DATABASE_URL",
+            "DATABASE_URL for SQLite needs three slashes and a path, e.g. sqlite:///data/bot.db.",
+        )
+
+    default_model = _get(env, "DEFAULT_MODEL") or "black-forest-labs/flux-schnell"
+    if (
+        default_model.count("/") != 1
+        or default_model.startswith("/")
+        or default_model.endswith("/")
+    ):
+        raise SettingsError(
+            "DEFAULT_MODEL",
+            f"DEFAULT_MODEL must be a model id of the form owner/name, such as "
+            f"black-forest-labs/flux-schnell (got {default_model!r}).",
+        )
+
+    log_level = (_get(env, "LOG_LEVEL") or "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        raise SettingsError(
+            "LOG_LEVEL", f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)} (got {log_level!r})."
+        )
+
+    models_file_raw = _get(env, "MODELS_FILE")
+    models_file = Path(models_file_raw) if models_file_raw else None
+    if models_file is not None and not models_file.is_file():
+        raise SettingsError(
+            "MODELS_FILE",
+            f"MODELS_FILE points at {models_file_raw!r}, which is not a readable file: fix the "
+            "path or remove the setting.",
+        )
+
+    shard_count_raw = _get(env, "SHARD_COUNT")
+    shard_count = _int(env, "SHARD_COUNT", 0, minimum=1) if shard_count_raw else None
+    shard_ids: tuple[int, ...] | None = None
+    shard_ids_raw = _get(env, "SHARD_IDS")
+    if shard_ids_raw is not None:
+        if shard_count is None:
+            raise SettingsError(
+                "SHARD_IDS",
+                "SHARD_IDS needs SHARD_COUNT: set SHARD_COUNT to the total number of shards "
+                "across all processes.",
+            )
+        try:
+            shard_ids = parse_shard_ids(shard_ids_raw)
+        except ValueError:
+            raise SettingsError(
+                "SHARD_IDS",
+                f"SHARD_IDS must list shard numbers like 0,1 or 0-3 (got {shard_ids_raw!r}).",
+            ) from None
+        if shard_ids and max(shard_ids) >= shard_count:
+            raise SettingsError(
+                "SHARD_IDS",
+                f"SHARD_IDS names shard {max(shard_ids)}, but shards are numbered 0 to "
+                f"{shard_count - 1} when SHARD_COUNT is {shard_count}.",
+            )
+
+    prefer_wait = _int(env, "COMETAPI_PREFER_WAIT", 0)
+    if prefer_wait > 60:
+        raise SettingsError(
+            "COMETAPI_PREFER_WAIT",
+            f"COMETAPI_PREFER_WAIT must be 0 (off) or 1 to 60 seconds (got {prefer_wait}).",
+        )
+
+    return Settings(
+        discord_token=Secret(token) if token else None,
+        cometapi_key=Secret(key),
+        cometapi_base_url=base_url,
+        database_url=database_url,
+        default_model=default_model,
+        max_concurrent_jobs=_int(env, "MAX_CONCURRENT_JOBS", 8, minimum=1),
+        user_max_active_jobs=_int(env, "USER_MAX_ACTIVE_JOBS", 2, minimum=1),
+        user_daily_limit=_int(env, "USER_DAILY_LIMIT", 50),
+        guild_daily_limit=_int(env, "GUILD_DAILY_LIMIT", 0),
+        user_cooldown_seconds=_int(env, "USER_COOLDOWN_SECONDS", 0),
+        job_timeout_seconds=_int(env, "JOB_TIMEOUT_SECONDS", 600, minimum=10),
+        dev_guild_id=_snowflake(env, "DEV_GUILD_ID"),
+        log_level=log_level,
+        models_file=models_file,
+        shard_count=shard_count,
+        shard_ids=shard_ids,
+        job_lease_seconds=_int(env, "JOB_LEASE_SECONDS", 30, minimum=5),
+        cometapi_prefer_wait=prefer_wait,
+        discord_api_base_url=_http_url(env, "DISCORD_API_BASE_URL", None),
+        discord_gateway_url=_http_url(env, "DISCORD_GATEWAY_URL", None, ws=True),
+    )
