@@ -1,0 +1,112 @@
+"""Settings: every name is read, typed and validated, and errors are one plain sentence."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.settings import Secret, SettingsError, load_settings, parse_shard_ids
+
+TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.abcdefghijklmnopqrstuvwxyz012345"
+BASE = {"DISCORD_TOKEN": TOKEN, "COMETAPI_KEY": "sk-test-1234567890"}
+
+
+def env(**overrides: str) -> dict[str, str]:
+    return {**BASE, **overrides}
+
+
+def test_defaults_match_the_design() -> None:
+    """With only the two secrets set, every other setting takes DESIGN.md's default."""
+    s = load_settings(BASE)
+    assert s.cometapi_base_url == "https://api.cometapi.com"
+    assert s.database_url == "sqlite:///data/bot.db"
+    assert s.default_model == "black-forest-labs/flux-schnell"
+    assert (s.max_concurrent_jobs, s.user_max_active_jobs) == (8, 2)
+    assert (s.user_daily_limit, s.guild_daily_limit, s.user_cooldown_seconds) == (50, 0, 0)
+    assert (s.job_timeout_seconds, s.job_lease_seconds) == (600, 30)
+    assert s.dev_guild_id is None and s.shard_count is None and s.shard_ids is None
+    assert s.log_level == "INFO" and s.models_file is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "name", "fragment"),
+    [
+        ({"DISCORD_TOKEN": ""}, "DISCORD_TOKEN", "DISCORD_TOKEN is not set"),
+        ({"DISCORD_TOKEN": "short"}, "DISCORD_TOKEN", "does not look like a bot token"),
+        ({"COMETAPI_KEY": ""}, "COMETAPI_KEY", "COMETAPI_KEY is not set"),
+        ({"COMETAPI_KEY": "sk a"}, "COMETAPI_KEY", "contains spaces"),
+        ({"COMETAPI_BASE_URL": "api.cometapi.com"}, "COMETAPI_BASE_URL", "full http or https URL"),
+        ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL", "sqlite:///"),
+        ({"DATABASE_URL": "sqlite://bot.db"}, "DATABASE_URL", "three slashes"),
+        ({"DEFAULT_MODEL": "flux"}, "DEFAULT_MODEL", "owner/name"),
+        ({"MAX_CONCURRENT_JOBS": "eight"}, "MAX_CONCURRENT_JOBS", "whole number"),
+        ({"MAX_CONCURRENT_JOBS": "0"}, "MAX_CONCURRENT_JOBS", "1 or more"),
+        ({"USER_MAX_ACTIVE_JOBS": "0"}, "USER_MAX_ACTIVE_JOBS", "1 or more"),
+        ({"USER_DAILY_LIMIT": "-1"}, "USER_DAILY_LIMIT", "0 or more"),
+        ({"GUILD_DAILY_LIMIT": "1.5"}, "GUILD_DAILY_LIMIT", "whole number"),
+        ({"USER_COOLDOWN_SECONDS": "-3"}, "USER_COOLDOWN_SECONDS", "0 or more"),
+        ({"JOB_TIMEOUT_SECONDS": "5"}, "JOB_TIMEOUT_SECONDS", "10 or more"),
+        ({"DEV_GUILD_ID": "abc"}, "DEV_GUILD_ID", "Discord server id"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL", "DEBUG, INFO"),
+        ({"MODELS_FILE": "/nonexistent/models.json"}, "MODELS_FILE", "not a readable file"),
+        ({"SHARD_IDS": "0,1"}, "SHARD_IDS", "needs SHARD_COUNT"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "0-x"}, "SHARD_IDS", "like 0,1 or 0-3"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "0-2"}, "SHARD_IDS", "numbered 0 to 1"),
+        ({"SHARD_COUNT": "0"}, "SHARD_COUNT", "1 or more"),
+        ({"JOB_LEASE_SECONDS": "1"}, "JOB_LEASE_SECONDS", "5 or more"),
+        ({"COMETAPI_PREFER_WAIT": "61"}, "COMETAPI_PREFER_WAIT", "1 to 60"),
+        ({"DISCORD_GATEWAY_URL": "http://x"}, "DISCORD_GATEWAY_URL", "ws or wss"),
+    ],
+)
+def test_each_bad_value_gives_its_sentence(
+    overrides: dict[str, str], name: str, fragment: str
+) -> None:
+    """A bad value names its setting and says what would work, in one sentence."""
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env(**overrides))
+    message = str(caught.value)
+    assert caught.value.name == name
+    assert name in message and fragment in message
+    assert "\n" not in message and message.endswith(".")
+
+
+def test_generate_does_not_need_a_discord_token() -> None:
+    """`generate` loads settings without DISCORD_TOKEN; the bot itself does not."""
+    s = load_settings({"COMETAPI_KEY": "sk-x"}, require_discord=False)
+    assert s.discord_token is None
+    with pytest.raises(SettingsError):
+        load_settings({"COMETAPI_KEY": "sk-x"})
+
+
+def test_values_are_typed() -> None:
+    """Numbers become ints, shard lists become tuples, URLs lose a trailing slash."""
+    s = load_settings(
+        env(
+            MAX_CONCURRENT_JOBS="3",
+            DEV_GUILD_ID="123456789012345678",
+            SHARD_COUNT="4",
+            SHARD_IDS="0-1,3",
+            COMETAPI_BASE_URL="http://127.0.0.1:9/",
+            LOG_LEVEL="debug",
+        )
+    )
+    assert s.max_concurrent_jobs == 3 and s.dev_guild_id == 123456789012345678
+    assert s.shard_count == 4 and s.shard_ids == (0, 1, 3)
+    assert s.cometapi_base_url == "http://127.0.0.1:9" and s.log_level == "DEBUG"
+
+
+def test_secrets_never_show_in_repr_or_summary() -> None:
+    """Neither repr(settings) nor the `check` summary contains the token or the key."""
+    s = load_settings(env())
+    assert TOKEN not in repr(s) and "sk-test-1234567890" not in repr(s)
+    shown = dict(s.summary())
+    assert shown["DISCORD_TOKEN"] == "***2345" and shown["COMETAPI_KEY"] == "***7890"
+    assert repr(Secret("abc")) == "Secret('***')"
+
+
+def test_shard_id_ranges() -> None:
+    """Shard lists accept commas and ranges and refuse nonsense."""
+    assert parse_shard_ids("0-3") == (0, 1, 2, 3)
+    assert parse_shard_ids("2, 0") == (0, 2)
+    for bad in ("", "3-1", "a", "1,,2"):
+        with pytest.raises(ValueError):
+            parse_shard_ids(bad)
