@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -58,7 +59,7 @@ async def test_a_new_migration_applies_once_and_a_broken_one_rolls_back(tmp_path
             *extra,
             Migration(901, "901_broken.sql", "CREATE TABLE half (id INTEGER);\nNOT SQL AT ALL;"),
         ]
-        with pytest.raises(Exception):
+        with pytest.raises(sqlite3.OperationalError):
             await apply_migrations(db, broken)
         tables = {r["name"] for r in await db.fetchall("SELECT name FROM sqlite_master")}
         assert "extra" in tables and "half" not in tables
