@@ -54,6 +54,7 @@ class NewJob:
     interaction_token: str | None = None
     token_expires_at: float | None = None
     parent_id: int | None = None
+    upload_limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class Job:
     notified: bool = False
     lease_owner: str | None = None
     lease_expires_at: float | None = None
+    upload_limit: int | None = None
 
     @property
     def is_active(self) -> bool:

@@ -83,8 +83,8 @@ class JobStore:
                 INSERT INTO jobs (status, kind, user_id, guild_id, channel_id, locale,
                     application_id, interaction_id, interaction_token, token_expires_at,
                     parent_id, model, prompt, input_json, image_count, created_at, updated_at,
-                    refusal_reason, refusal_detail, finished_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    refusal_reason, refusal_detail, finished_at, upload_limit)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 RETURNING id
                 """,
                 status.value,
@@ -107,6 +107,7 @@ class JobStore:
                 refusal_reason,
                 refusal_detail,
                 now if status is JobStatus.REFUSED else None,
+                new.upload_limit,
             )
             await tx.execute(
                 "INSERT INTO job_events (job_id, status, at, detail) VALUES (?, ?, ?, ?)",
