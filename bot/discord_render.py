@@ -1,0 +1,219 @@
+"""What a job looks like in Discord: the pending message, the result, failures, Info.
+
+Rendering only: text comes from the message catalogs in the job's own locale, so a message
+edited long after the command still speaks the requester's language.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.jobs.model import Job, JobStatus
+
+if TYPE_CHECKING:
+    from bot.catalog import Catalog
+    from bot.i18n import Messages
+
+PROMPT_SHOWN = 900  # an embed description holds 4096, but a long prompt buries the state
+COLOR_PENDING = 0x5865F2
+COLOR_DONE = 0x57F287
+COLOR_FAILED = 0xED4245
+
+# error_kind (from the scheduler and the CometAPI client) → message key.
+ERROR_KEYS = {
+    "invalid_input": "error.invalid_input",
+    "safety": "error.safety",
+    "model_unavailable": "error.model_unavailable",
+    "no_credit": "error.no_credit",
+    "auth": "error.not_configured",
+    "forbidden": "error.forbidden",
+    "rate_limited": "error.rate_limited",
+    "provider": "error.provider",
+    "network": "error.network",
+    "not_found": "error.provider",
+    "prediction_failed": "error.prediction_failed",
+    "download": "error.download",
+    "too_large_to_upload": "error.too_large_to_upload",
+    "delivery_failed": "error.delivery_failed",
+    "interrupted": "error.interrupted",
+    "canceled_provider_may_finish": "error.canceled_provider_may_finish",
+}
+
+
+def truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def model_label(catalog: Catalog, model_id: str) -> str:
+    try:
+        return catalog.get(model_id).label
+    except Exception:
+        return model_id
+
+
+def status_line(
+    messages: Messages,
+    job: Job,
+    *,
+    position: int | None = None,
+    progress: float | None = None,
+) -> str:
+    loc = job.locale
+    if job.status is JobStatus.QUEUED:
+        if position:
+            return messages.t(loc, "status.queued", position=position)
+        return messages.t(loc, "status.starting")
+    if job.status is JobStatus.SUBMITTING:
+        return messages.t(loc, "status.starting")
+    if job.status is JobStatus.RUNNING:
+        if progress is not None:
+            return messages.t(loc, "status.processing", percent=round(progress * 100))
+        return messages.t(loc, "status.processing_no_progress")
+    if job.status is JobStatus.DELIVERING:
+        return messages.t(loc, "status.delivering")
+    return messages.t(loc, f"status.{job.status.value}")
+
+
+def pending_embed(
+    messages: Messages,
+    catalog: Catalog,
+    job: Job,
+    *,
+    position: int | None = None,
+    progress: float | None = None,
+) -> discord.Embed:
+    loc = job.locale
+    title_key = "pending.title_edit" if job.kind in ("edit", "edit_result") else "pending.title"
+    embed = discord.Embed(
+        title=messages.t(loc, title_key),
+        description=truncate(job.prompt, PROMPT_SHOWN),
+        color=COLOR_PENDING,
+    )
+    embed.add_field(name=messages.t(loc, "pending.model"), value=model_label(catalog, job.model))
+    embed.add_field(
+        name=messages.t(loc, "pending.status"),
+        value=status_line(messages, job, position=position, progress=progress),
+    )
+    # A relative timestamp counts up on the user's screen without any edit from us.
+    embed.add_field(name=messages.t(loc, "pending.started"), value=f"<t:{int(job.created_at)}:R>")
+    embed.set_footer(text=messages.t(loc, "common.job", job_id=job.id))
+    return embed
+
+
+def result_embed(messages: Messages, catalog: Catalog, job: Job) -> discord.Embed:
+    loc = job.locale
+    title_key = "result.title_edit" if job.kind in ("edit", "edit_result") else "result.title"
+    embed = discord.Embed(
+        title=messages.t(loc, title_key),
+        description=truncate(job.prompt, PROMPT_SHOWN),
+        color=COLOR_DONE,
+    )
+    embed.add_field(name=messages.t(loc, "result.model"), value=model_label(catalog, job.model))
+    if job.seed is not None:
+        embed.add_field(name=messages.t(loc, "result.seed"), value=str(job.seed))
+    seconds = job.provider_seconds
+    if seconds is None and job.finished_at and job.created_at:
+        seconds = job.finished_at - job.created_at
+    if seconds is not None:
+        embed.add_field(
+            name=messages.t(loc, "result.time_label"),
+            value=messages.t(loc, "result.time", seconds=f"{seconds:.1f}"),
+        )
+    embed.add_field(name=messages.t(loc, "result.requested_by"), value=f"<@{job.user_id}>")
+    if job.parent_id:
+        embed.add_field(name=messages.t(loc, "result.parent"), value=f"#{job.parent_id}")
+    embed.set_footer(text=messages.t(loc, "common.job", job_id=job.id))
+    return embed
+
+
+def failure_text(messages: Messages, catalog: Catalog, job: Job) -> str:
+    loc = job.locale
+    if job.status is JobStatus.TIMED_OUT:
+        start = job.submitted_at or job.created_at
+        minutes = max(1, round((job.deadline_at - start) / 60)) if job.deadline_at else 10
+        return messages.t(loc, "error.timed_out", minutes=minutes)
+    if job.status is JobStatus.CANCELED:
+        if job.error_kind == "canceled_provider_may_finish":
+            return messages.t(loc, "error.canceled_provider_may_finish")
+        return messages.t(loc, "error.canceled")
+    if job.status is JobStatus.EXPIRED:
+        return messages.t(loc, "error.expired")
+    key = ERROR_KEYS.get(job.error_kind or "", "error.provider")
+    return messages.t(
+        loc,
+        key,
+        reason=truncate(job.error_message or "", 300),
+        model=model_label(catalog, job.model),
+        minutes=0,
+    )
+
+
+def failure_embed(messages: Messages, catalog: Catalog, job: Job) -> discord.Embed:
+    loc = job.locale
+    embed = discord.Embed(
+        title=messages.t(loc, "error.title"),
+        description=failure_text(messages, catalog, job),
+        color=COLOR_FAILED,
+    )
+    embed.add_field(name=messages.t(loc, "result.prompt"), value=truncate(job.prompt, 1000) or "—")
+    embed.add_field(name=messages.t(loc, "result.model"), value=model_label(catalog, job.model))
+    embed.set_footer(text=messages.t(loc, "common.job", job_id=job.id))
+    return embed
+
+
+def info_embed(messages: Messages, catalog: Catalog, job: Job, locale: str) -> discord.Embed:
+    """Everything about a job, for the Info button and /show (in the viewer's locale)."""
+    embed = discord.Embed(
+        title=messages.t(locale, "info.title", job_id=job.id),
+        description=truncate(job.prompt, 4000),
+        color=COLOR_PENDING,
+    )
+    embed.add_field(name=messages.t(locale, "result.model"), value=job.model, inline=False)
+    embed.add_field(name=messages.t(locale, "info.status"), value=job.status.value)
+    if job.seed is not None:
+        embed.add_field(name=messages.t(locale, "result.seed"), value=str(job.seed))
+    fields = "\n".join(
+        f"`{k}` = `{truncate(str(v), 80)}`" for k, v in sorted(job.input.items()) if k != "prompt"
+    )
+    embed.add_field(
+        name=messages.t(locale, "info.inputs"), value=truncate(fields or "—", 1024), inline=False
+    )
+    timings = []
+    for label, at in (
+        ("info.created", job.created_at),
+        ("info.started", job.started_at),
+        ("info.finished", job.finished_at),
+        ("info.delivered", job.delivered_at),
+    ):
+        if at:
+            timings.append(f"{messages.t(locale, label)}: <t:{int(at)}:T>")
+    if job.provider_seconds is not None:
+        timings.append(
+            f"{messages.t(locale, 'info.provider_time')}: "
+            + messages.t(locale, "common.seconds", seconds=f"{job.provider_seconds:.1f}")
+        )
+    if timings:
+        embed.add_field(
+            name=messages.t(locale, "info.timings"), value="\n".join(timings), inline=False
+        )
+    if job.prediction_id:
+        embed.add_field(
+            name=messages.t(locale, "info.prediction_id"), value=f"`{job.prediction_id}`"
+        )
+    if job.error_kind:
+        embed.add_field(
+            name=messages.t(locale, "info.error"),
+            value=truncate(f"{job.error_kind}: {job.error_message or ''}", 1024),
+            inline=False,
+        )
+    return embed
+
+
+def message_link(
+    guild_id: int | None, channel_id: int | None, message_id: int | None
+) -> str | None:
+    if not (channel_id and message_id):
+        return None
+    return f"https://discord.com/channels/{guild_id or '@me'}/{channel_id}/{message_id}"

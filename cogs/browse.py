@@ -1,0 +1,140 @@
+"""/models, /jobs, /show and /help: reading, not changing (except /jobs' cancel buttons)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str as _
+from discord.ext import commands
+
+from bot.discord_actions import services_of, show_job
+from bot.discord_translator import locale_of
+from bot.discord_views import CancelButton
+
+MAX_JOB_BUTTONS = 25
+
+
+class Browse(commands.Cog):
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+
+    @app_commands.command(
+        name=_("models", key="command.models.name"),
+        description=_(
+            "See the available models and the options each one takes",
+            key="command.models.description",
+        ),
+    )
+    async def models(self, interaction: discord.Interaction) -> None:
+        services = services_of(interaction)
+        locale = locale_of(interaction)
+        t = services.messages.t
+        config = (
+            await services.guild_config.get(interaction.guild_id) if interaction.guild_id else None
+        )
+        default = (config.default_model if config else None) or services.settings.default_model
+        embed = discord.Embed(title=t(locale, "models.title"), color=0x5865F2)
+        for spec in services.catalog.models()[:25]:
+            described = services.catalog.describe(spec.id, locale)
+            options = ", ".join(
+                f"`{o.name}` ({o.allowed})" if o.allowed else f"`{o.name}`"
+                for o in described.options
+            )
+            extras = ", ".join(f"`{o.name}`" for o in described.extra_fields)
+            lines = [
+                spec.description_for(locale),
+                f"{t(locale, 'models.kind')}: {t(locale, 'kind.' + spec.kind.replace('-', '_'))}",
+                t(locale, "models.options", options=options)
+                if options
+                else t(locale, "models.no_options"),
+            ]
+            if extras:
+                lines.append(f"`extra`: {extras}")
+            name = f"{spec.label} · `{spec.id}`"
+            if spec.id == default:
+                name += " " + t(locale, "models.default_marker")
+            embed.add_field(name=name[:256], value="\n".join(lines)[:1024], inline=False)
+        embed.set_footer(text=t(locale, "models.footer"))
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(
+        name=_("jobs", key="command.jobs.name"),
+        description=_(
+            "See your queued and running jobs, and cancel them", key="command.jobs.description"
+        ),
+    )
+    async def jobs(self, interaction: discord.Interaction) -> None:
+        services = services_of(interaction)
+        locale = locale_of(interaction)
+        t = services.messages.t
+        active = await services.jobs.active_for_user(interaction.user.id)
+        if not active:
+            await interaction.response.send_message(t(locale, "jobs.none"), ephemeral=True)
+            return
+        now = services.clock.now()
+        lines = []
+        view = discord.ui.View(timeout=None)
+        scheduler = services.scheduler
+        for job in active:
+            position = scheduler.position(job.id) if scheduler is not None else None
+            status = (
+                t(locale, "status.queued", position=position)
+                if position
+                else t(locale, f"status.{job.status.value}")
+            )
+            line = t(
+                locale,
+                "jobs.line",
+                job_id=job.id,
+                status=status,
+                elapsed=int(now - job.created_at),
+                model=job.model,
+            )
+            link = _link(job)
+            lines.append(f"{line} · {link}" if link else line)
+            if len(view.children) < MAX_JOB_BUTTONS:
+                view.add_item(CancelButton(job.id, t(locale, "button.cancel_job", job_id=job.id)))
+        embed = discord.Embed(
+            title=t(locale, "jobs.title"), description="\n".join(lines)[:4000], color=0x5865F2
+        )
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+
+    @app_commands.command(
+        name=_("show", key="command.show.name"),
+        description=_("Show a past result again, with its buttons", key="command.show.description"),
+    )
+    @app_commands.rename(job=_("job", key="option.show.job.name"))
+    @app_commands.describe(job=_("The job number", key="option.show.job.description"))
+    async def show(self, interaction: discord.Interaction, job: app_commands.Range[int, 1]) -> None:
+        await show_job(interaction, job)
+
+    @app_commands.command(
+        name=_("help", key="command.help.name"),
+        description=_("How to use the image bot", key="command.help.description"),
+    )
+    async def help(self, interaction: discord.Interaction) -> None:
+        services = services_of(interaction)
+        locale = locale_of(interaction)
+        t = services.messages.t
+        embed = discord.Embed(
+            title=t(locale, "help.title"), description=t(locale, "help.intro"), color=0x5865F2
+        )
+        for part in ("create", "edit", "results", "jobs", "limits", "privacy", "admin"):
+            embed.add_field(
+                name=t(locale, f"help.{part}.title"),
+                value=t(locale, f"help.{part}.body")[:1024],
+                inline=False,
+            )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+def _link(job: Any) -> str | None:
+    from bot.discord_render import message_link
+
+    return message_link(job.guild_id, job.channel_id, job.message_id)
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Browse(bot))

@@ -1,0 +1,191 @@
+"""/imagine, /edit and the "Edit image" message command: parse options, hand over to the core."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str as _
+from discord.ext import commands
+
+from bot.catalog import load_catalog
+from bot.discord_actions import (
+    check_edit_attachment,
+    on_modal_submit,
+    open_context_edit,
+    record_attachment_refusal,
+    services_of,
+    submit_request,
+)
+from bot.discord_translator import locale_of
+from bot.discord_views import DYNAMIC_ITEMS
+
+# Choices are fixed when the command is declared; the built-in catalog (package data, not a
+# setting) defines them. Validation still runs against the live catalog, MODELS_FILE included.
+_BUILTIN = load_catalog(None)
+ASPECT_RATIOS = [
+    app_commands.Choice(name=r, value=r) for r in _BUILTIN.aspect_ratio_choices("text-to-image")
+][:25]
+EDIT_ASPECT_RATIOS = [
+    app_commands.Choice(name=r, value=r) for r in _BUILTIN.aspect_ratio_choices("image-edit")
+][:25]
+FORMATS = [app_commands.Choice(name=f, value=f) for f in ("webp", "jpg", "png")]
+
+
+def _opt(command: str, option: str, english: str) -> Any:
+    return _(english, key=f"option.{command}.{option}.description")
+
+
+def _name(command: str, option: str, english: str) -> Any:
+    return _(english, key=f"option.{command}.{option}.name")
+
+
+async def _autocomplete(
+    interaction: discord.Interaction, current: str, kind: str
+) -> list[app_commands.Choice[str]]:
+    catalog = services_of(interaction).catalog
+    return [
+        app_commands.Choice(name=label[:100], value=model_id)
+        for label, model_id in catalog.autocomplete(current, kind=kind, limit=25)
+    ]
+
+
+async def text_models(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    return await _autocomplete(interaction, current, "text-to-image")
+
+
+async def edit_models(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    return await _autocomplete(interaction, current, "image-edit")
+
+
+class Imagine(commands.Cog):
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+        self.edit_menu = app_commands.ContextMenu(
+            name=_("Edit image", key="menu.edit_image.name"), callback=self.edit_image_menu
+        )
+        bot.tree.add_command(self.edit_menu)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.edit_menu.name, type=self.edit_menu.type)
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        if interaction.type is discord.InteractionType.modal_submit:
+            await on_modal_submit(interaction)
+
+    @app_commands.command(
+        name=_("imagine", key="command.imagine.name"),
+        description=_("Create images from a text description", key="command.imagine.description"),
+    )
+    @app_commands.rename(
+        prompt=_name("imagine", "prompt", "prompt"),
+        model=_name("imagine", "model", "model"),
+        aspect_ratio=_name("imagine", "aspect_ratio", "aspect_ratio"),
+        count=_name("imagine", "count", "count"),
+        seed=_name("imagine", "seed", "seed"),
+        format=_name("imagine", "format", "format"),
+        quality=_name("imagine", "quality", "quality"),
+        extra=_name("imagine", "extra", "extra"),
+    )
+    @app_commands.describe(
+        prompt=_opt("imagine", "prompt", "What to draw"),
+        model=_opt("imagine", "model", "Which model (see /models)"),
+        aspect_ratio=_opt("imagine", "aspect_ratio", "Shape of the image"),
+        count=_opt("imagine", "count", "How many images (1-4)"),
+        seed=_opt("imagine", "seed", "Seed for a repeatable result"),
+        format=_opt("imagine", "format", "File format"),
+        quality=_opt("imagine", "quality", "Compression quality (1-100)"),
+        extra=_opt("imagine", "extra", "Other model fields: key=value; key=value"),
+    )
+    @app_commands.choices(aspect_ratio=ASPECT_RATIOS, format=FORMATS)
+    @app_commands.autocomplete(model=text_models)
+    async def imagine(
+        self,
+        interaction: discord.Interaction,
+        prompt: app_commands.Range[str, 1, 2000],
+        model: str | None = None,
+        aspect_ratio: app_commands.Choice[str] | None = None,
+        count: app_commands.Range[int, 1, 4] | None = None,
+        seed: app_commands.Range[int, 0, 2147483647] | None = None,
+        format: app_commands.Choice[str] | None = None,
+        quality: app_commands.Range[int, 1, 100] | None = None,
+        extra: app_commands.Range[str, 1, 1000] | None = None,
+    ) -> None:
+        options = {
+            "prompt": prompt,
+            "aspect_ratio": aspect_ratio.value if aspect_ratio else None,
+            "count": count,
+            "seed": seed,
+            "format": format.value if format else None,
+            "quality": quality,
+        }
+        await submit_request(
+            interaction, kind="imagine", model_id=model, options=options, extra=extra
+        )
+
+    @app_commands.command(
+        name=_("edit", key="command.edit.name"),
+        description=_(
+            "Edit an image you upload, following a text instruction", key="command.edit.description"
+        ),
+    )
+    @app_commands.rename(
+        image=_name("edit", "image", "image"),
+        prompt=_name("edit", "prompt", "prompt"),
+        model=_name("edit", "model", "model"),
+        aspect_ratio=_name("edit", "aspect_ratio", "aspect_ratio"),
+        seed=_name("edit", "seed", "seed"),
+        format=_name("edit", "format", "format"),
+    )
+    @app_commands.describe(
+        image=_opt("edit", "image", "The image to edit"),
+        prompt=_opt("edit", "prompt", "What to change"),
+        model=_opt("edit", "model", "Which image-edit model"),
+        aspect_ratio=_opt("edit", "aspect_ratio", "Shape of the result"),
+        seed=_opt("edit", "seed", "Seed for a repeatable result"),
+        format=_opt("edit", "format", "File format"),
+    )
+    @app_commands.choices(aspect_ratio=EDIT_ASPECT_RATIOS, format=FORMATS)
+    @app_commands.autocomplete(model=edit_models)
+    async def edit(
+        self,
+        interaction: discord.Interaction,
+        image: discord.Attachment,
+        prompt: app_commands.Range[str, 1, 2000],
+        model: str | None = None,
+        aspect_ratio: app_commands.Choice[str] | None = None,
+        seed: app_commands.Range[int, 0, 2147483647] | None = None,
+        format: app_commands.Choice[str] | None = None,
+    ) -> None:
+        try:
+            check_edit_attachment(image)
+        except Exception:
+            await record_attachment_refusal(interaction, image, prompt)
+            raise
+        options = {
+            "prompt": prompt,
+            "image": image.url,
+            "aspect_ratio": aspect_ratio.value if aspect_ratio else None,
+            "seed": seed,
+            "format": format.value if format else None,
+        }
+        await submit_request(interaction, kind="edit", model_id=model, options=options)
+
+    async def edit_image_menu(
+        self, interaction: discord.Interaction, message: discord.Message
+    ) -> None:
+        await open_context_edit(interaction, message)
+
+
+async def setup(bot: commands.Bot) -> None:
+    bot.add_dynamic_items(*DYNAMIC_ITEMS)
+    await bot.add_cog(Imagine(bot))
+
+
+__all__ = ["Imagine", "locale_of", "setup"]
