@@ -71,11 +71,29 @@ def _fmt(value: Any) -> Any:
     return value
 
 
+def problem_params(services: Services, locale: str, problem: Any) -> dict[str, Any]:
+    """The catalog's problem data under the names the message templates use."""
+    raw = dict(problem.params)
+    params = {k: _fmt(v) for k, v in raw.items()}
+    params.setdefault("field", problem.field or "")
+    params.setdefault("option", problem.field or "")
+    if "maximum" in raw:
+        params["max"] = _fmt(raw["maximum"])
+    if "minimum" in raw:
+        params["min"] = _fmt(raw["minimum"])
+    if "multiple_of" in raw:
+        params["multiple"] = raw["multiple_of"]
+    if isinstance(raw.get("requires"), dict):
+        params["requirement"] = ", ".join(f"{k}={v}" for k, v in raw["requires"].items())
+    if "expected" in raw:
+        params["expected"] = services.messages.t(locale, f"type.{raw['expected']}")
+    return params
+
+
 def validation_text(services: Services, locale: str, error: Any) -> str:
     lines = []
     for problem in error.problems:
-        params = {k: _fmt(v) for k, v in dict(problem.params).items()}
-        params.setdefault("field", problem.field or "")
+        params = problem_params(services, locale, problem)
         lines.append("• " + services.messages.t(locale, f"validation.{problem.code}", **params))
     return "\n".join(lines)[:1900]
 
