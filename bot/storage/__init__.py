@@ -16,7 +16,7 @@ async def open_database(url: str, *, migrate: bool = True) -> Database:
         db = await SQLiteDatabase.open(path or "data/bot.db")
     elif url.startswith(("postgresql://", "postgres://")):
         try:
-            from bot.storage.postgres import PostgresDatabase  # type: ignore[import-not-found]
+            from bot.storage.postgres import PostgresDatabase
         except ImportError:
             raise StorageError(
                 "DATABASE_URL names PostgreSQL, but this install has no PostgreSQL support: "
