@@ -112,6 +112,7 @@ class FakeDiscord:
         self._taken_violations: set[int] = set()
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
+        self._tasks: set[asyncio.Task[None]] = set()  # background gateway events, ended on close
 
         self.application_id = self.ids.next()
         self.bot_user = FakeUser(self.application_id, "ImageBot", "Image Bot", bot=True)
@@ -338,6 +339,9 @@ class FakeDiscord:
         self._runner = runner
 
     async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.gateway.close()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -498,13 +502,18 @@ class FakeDiscord:
 
     async def _delete(self, message_id: int) -> FakeMessage | None:
         message = self.store.delete(message_id)
-        if message is not None and not message.ephemeral:
-            data: dict[str, Any] = {"id": str(message.id), "channel_id": str(message.channel_id)}
-            if message.guild_id is not None:
-                data["guild_id"] = str(message.guild_id)
-            intent = GUILD_MESSAGES if message.guild_id is not None else DIRECT_MESSAGES
-            await self.gateway.dispatch(message.guild_id, "MESSAGE_DELETE", data, intent=intent)
+        if message is not None:
+            await self._deleted_event(message)
         return message
+
+    async def _deleted_event(self, message: FakeMessage) -> None:
+        if message.ephemeral:
+            return
+        data: dict[str, Any] = {"id": str(message.id), "channel_id": str(message.channel_id)}
+        if message.guild_id is not None:
+            data["guild_id"] = str(message.guild_id)
+        intent = GUILD_MESSAGES if message.guild_id is not None else DIRECT_MESSAGES
+        await self.gateway.dispatch(message.guild_id, "MESSAGE_DELETE", data, intent=intent)
 
     async def _create_interaction_message(
         self,
@@ -595,9 +604,16 @@ class FakeDiscord:
         value = token.token if isinstance(token, FakeInteraction) else token
         self.faults.expired_tokens[value] = time.monotonic() if at is None else at
 
-    async def delete_message(self, message: FakeMessage | int) -> None:
-        """A user or moderator deletes the message: later calls on it get 404 10008."""
-        await self._delete(message if isinstance(message, int) else message.id)
+    def delete_message(self, message: FakeMessage | int) -> None:
+        """A user or moderator deletes the message: later calls on it get 404 10008.
+
+        The store changes at once; MESSAGE_DELETE goes out on the gateway in the background.
+        """
+        removed = self.store.delete(message if isinstance(message, int) else message.id)
+        if removed is not None:
+            task = asyncio.get_running_loop().create_task(self._deleted_event(removed))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     def deny_permission(self, channel: FakeChannel | int) -> None:
         """The bot loses send/edit/delete rights in the channel: its writes there get 403 50013."""

@@ -114,7 +114,9 @@ class RecordedRequest:
     def __repr__(self) -> str:
         extra = f" violations={self.violations}" if self.violations else ""
         fault = f" fault={self.fault}" if self.fault else ""
-        return f"<RecordedRequest {self.method} {self.path} -> {self.status}{fault}{extra}>"
+        token = self.token
+        path = self.path.replace(token, token[:12] + "…") if token else self.path
+        return f"<RecordedRequest {self.method} {path} -> {self.status}{fault}{extra}>"
 
 
 @dataclass(eq=False)

@@ -332,12 +332,17 @@ class OpenAPISpec:
                 )
         return self._validators[key]
 
-    def validate(self, route: RouteMatch, body: Any) -> list[SchemaViolation]:
+    def validate(
+        self,
+        route: RouteMatch,
+        body: Any,
+        discrepancies: Iterable[Discrepancy] = KNOWN_DISCREPANCIES,
+    ) -> list[SchemaViolation]:
         """Violations of the route's request schema, after the known discrepancies are normalised."""
         validator = self.validator_for(route)
         if validator is None:
             return []
-        normalised = normalise(route.key, body)
+        normalised = normalise(route.key, body, discrepancies)
         violations = []
         for error in validator.iter_errors(normalised):
             for leaf, message in _leaf_errors(error):

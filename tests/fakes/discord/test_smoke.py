@@ -422,14 +422,14 @@ async def test_deleted_message_raises_not_found_10008(fake_discord: FakeDiscord)
         interaction = await fake.slash("slow")
         await interaction.wait_callback()
         assert interaction.original_message is not None
-        await fake.delete_message(interaction.original_message)
+        fake.delete_message(interaction.original_message)
         with pytest.raises(discord.NotFound) as raised:
             await bot.interactions[interaction.id].edit_original_response(content="result")
         assert raised.value.code == 10008
         channel = bot.get_channel(fake.channels.normal.id)
         assert isinstance(channel, discord.TextChannel)
         sent = await channel.send("pending")
-        await fake.delete_message(sent.id)
+        fake.delete_message(sent.id)
         with pytest.raises(discord.NotFound) as raised:
             await sent.edit(content="done")
         assert raised.value.code == 10008
@@ -681,3 +681,17 @@ async def test_auto_sharded_client_uses_gateway_bot(fake_discord: FakeDiscord) -
         (0, 2),
         (1, 2),
     ]
+
+
+async def test_upload_over_the_interaction_limit_is_refused(fake_discord: FakeDiscord) -> None:
+    """A file larger than the interaction's attachment_size_limit gets 413 / 40005."""
+    fake = fake_discord
+    async with running_client(fake, lambda: tiny_bot(fake)):
+        interaction = await fake.slash("imagine", prompt="big", attachment_size_limit=100)
+        assert interaction.payload["attachment_size_limit"] == 100
+        edit = await interaction.wait_for(lambda r: r.method == "PATCH")
+        assert edit.status == 413 and edit.response == {
+            "message": "Request entity too large",
+            "code": 40005,
+        }
+        assert interaction.original_message is not None and interaction.original_message.loading
