@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import json
 import secrets
-import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -119,7 +118,7 @@ class Gateway:
                 kind,
                 session.shard if session else None,
                 session.id if session else None,
-                time.monotonic(),
+                self.fake.clock(),
                 event,
             )
         )

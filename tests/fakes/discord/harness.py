@@ -89,7 +89,11 @@ class FakeDiscord:
         require_registered_commands: bool = True,
         preferred_locale: str = "en-US",
         spec: OpenAPISpec | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        # `clock` times requests, the 3-second window and token expiry; a test that advances a
+        # fake clock (shared with the bot) sees a 15-minute token expire in no time.
+        self.clock = clock
         self.token = token
         self.attachment_size_limit = attachment_size_limit
         self.callback_deadline = callback_deadline
@@ -600,9 +604,9 @@ class FakeDiscord:
         return fault
 
     def expire_token(self, token: str | FakeInteraction, at: float | None = None) -> None:
-        """Webhook calls with this interaction token get 401 50027 from `at` (monotonic) on."""
+        """Webhook calls with this interaction token get 401 50027 from `at` (fake.clock()) on."""
         value = token.token if isinstance(token, FakeInteraction) else token
-        self.faults.expired_tokens[value] = time.monotonic() if at is None else at
+        self.faults.expired_tokens[value] = self.clock() if at is None else at
 
     def delete_message(self, message: FakeMessage | int) -> None:
         """A user or moderator deletes the message: later calls on it get 404 10008.
@@ -740,7 +744,7 @@ class FakeDiscord:
             user=user,
             channel_id=channel.id,
             guild_id=channel.guild_id,
-            injected_at=time.monotonic(),
+            injected_at=self.clock(),
             fake=self,
             component_message_id=component_message_id,
             attachment_size_limit=payload["attachment_size_limit"],
@@ -754,7 +758,7 @@ class FakeDiscord:
         # The 3-second window starts when Discord delivers the event; one buffered for a resume
         # is delivered later, so only a live connection starts the clock here.
         if all(s.conn is not None for s in sessions):
-            interaction.dispatched_at = time.monotonic()
+            interaction.dispatched_at = self.clock()
         await self.gateway.dispatch(channel.guild_id, "INTERACTION_CREATE", payload)
         return interaction
 

@@ -149,7 +149,7 @@ class RestApi:
             query=dict(request.query),
             json=None,
             files=[],
-            time=time.monotonic(),
+            time=fake.clock(),
             authorized=request.headers.get("Authorization") == f"Bot {fake.token}",
         )
         fake._arrived(record)

@@ -695,3 +695,41 @@ async def test_upload_over_the_interaction_limit_is_refused(fake_discord: FakeDi
             "code": 40005,
         }
         assert interaction.original_message is not None and interaction.original_message.loading
+
+
+async def test_token_expires_after_fifteen_minutes_of_fake_time(
+    fake_discord_factory: FakeDiscordFactory,
+) -> None:
+    """With an injected clock, the 15-minute token lifetime passes without waiting."""
+    now = [1000.0]
+    fake = await fake_discord_factory(clock=lambda: now[0])
+    async with running_client(fake, lambda: tiny_bot(fake)) as running:
+        bot = running.client
+        interaction = await fake.slash("slow")
+        await interaction.wait_callback()
+        now[0] += 14 * 60
+        await bot.interactions[interaction.id].edit_original_response(content="still in time")
+        now[0] += 60
+        with pytest.raises(discord.HTTPException) as raised:
+            await bot.interactions[interaction.id].edit_original_response(content="too late")
+        assert raised.value.status == 401 and raised.value.code == 50027
+        assert fake.messages[interaction.original_message_id or 0].content == "still in time"
+
+
+async def test_expired_cdn_links_need_a_fresh_fetch(fake_discord: FakeDiscord) -> None:
+    """After the CDN links expire, old URLs 404 and a re-fetched message has working ones."""
+    fake = fake_discord
+    async with running_client(fake, lambda: tiny_bot(fake)) as running:
+        channel = running.client.get_channel(fake.channels.normal.id)
+        assert isinstance(channel, discord.TextChannel)
+        image = png(8, 8)
+        posted = await fake.post_user_message(attachments=[("in.png", image, "image/png")])
+        message = await channel.fetch_message(posted.id)
+        assert await message.attachments[0].read() == image
+        fake.expire_cdn_links()
+        with pytest.raises(discord.NotFound):
+            await message.attachments[0].read()
+        fresh = await channel.fetch_message(posted.id)
+        assert fresh.attachments[0].url != message.attachments[0].url
+        assert await fresh.attachments[0].read() == image
+        assert [status for _, status in fake.cdn_requests] == [200, 404, 200]
