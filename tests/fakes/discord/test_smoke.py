@@ -733,3 +733,12 @@ async def test_expired_cdn_links_need_a_fresh_fetch(fake_discord: FakeDiscord) -
         assert fresh.attachments[0].url != message.attachments[0].url
         assert await fresh.attachments[0].read() == image
         assert [status for _, status in fake.cdn_requests] == [200, 404, 200]
+
+
+async def test_wrong_token_fails_login(fake_discord: FakeDiscord) -> None:
+    """A token the fake does not know is refused with 401, which discord.py reports as such."""
+    fake = fake_discord
+    with pytest.raises(discord.LoginFailure):
+        async with running_client(fake, lambda: tiny_bot(fake), token="not-the-token"):
+            pass
+    assert fake.requests[0].status == 401 and fake.gateway_log == []
