@@ -161,7 +161,7 @@ async def submit_request(
         else:
             policy = InputPolicy(
                 age_restricted_channel=ctx.channel_age_restricted,
-                allow_nsfw=bool(config and config.nsfw_allowed),
+                allow_nsfw=bool(config and config.allow_nsfw),
             )
             model_input = build_input(
                 spec, options, extra=extra, policy=policy, rng=lambda: random.randint(0, 2**31 - 1)
@@ -222,9 +222,14 @@ def _expected_position(scheduler: Any) -> int | None:
         return None
     try:
         queued = len(scheduler.queue_positions())
-        return queued + 1 if queued or scheduler.in_flight >= scheduler.max_concurrent else None
+        full = scheduler.in_flight >= services_max_concurrent(scheduler)
+        return queued + 1 if queued or full else None
     except Exception:
         return None
+
+
+def services_max_concurrent(scheduler: Any) -> int:
+    return int(getattr(scheduler, "_max_concurrent", 1))
 
 
 def _replace(new: NewJob, **changes: Any) -> NewJob:

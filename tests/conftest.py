@@ -10,6 +10,9 @@ import pytest
 from bot.storage import Database
 from tests.backends import BACKENDS, make_database, pg_available, pg_skip_reason
 
+# The fake Discord's fixtures (`fake_discord`, `fake_discord_factory`) for every suite.
+pytest_plugins = ["tests.fakes.discord.fixtures"]
+
 
 @pytest.fixture(params=BACKENDS)
 async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
