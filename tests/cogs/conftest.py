@@ -5,6 +5,7 @@ same database, as a restart would."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ class Stack:
     session: aiohttp.ClientSession
     running: Any = None
     opened: list[Any] = field(default_factory=list)
+    settings_overrides: dict[str, Any] = field(default_factory=dict)
 
     @property
     def bot(self) -> ImageBot:
@@ -42,6 +44,9 @@ class Stack:
 
     async def build_bot(self) -> ImageBot:
         settings = load_settings(self.env)
+        if self.settings_overrides:
+            # Values the environment cannot express (a sub-second timeout) for fast tests.
+            settings = dataclasses.replace(settings, **self.settings_overrides)
         db = await open_database(self.db_url)
         self.opened.append(db)
         services = build_services(settings, db, self.session, load_catalog(settings.models_file))
@@ -75,6 +80,22 @@ class Stack:
             await asyncio.sleep(0.02)
 
 
+def png_bytes(width: int = 64, height: int = 64) -> bytes:
+    """A real PNG, for attachments users upload."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 80, 40)).save(out, "PNG")
+    return out.getvalue()
+
+
+def text(stack: Stack, key: str, locale: str = "en-US", **params: Any) -> str:
+    """The sentence the bot should have used."""
+    return stack.services.messages.t(locale, key, **params)
+
+
 async def _no_wait(shard_id: int | None, *, initial: bool = False) -> None:
     return None
 
@@ -106,6 +127,7 @@ async def stack_factory(tmp_path: Path, fake_discord_factory: Any) -> AsyncItera
     async def make(
         api_kwargs: dict[str, Any] | None = None,
         discord_kwargs: dict[str, Any] | None = None,
+        settings_overrides: dict[str, Any] | None = None,
         **overrides: str,
     ) -> Stack:
         api = FakeCometAPI(**{"duration": 0.3, "start_delay": 0.05, **(api_kwargs or {})})
@@ -118,6 +140,7 @@ async def stack_factory(tmp_path: Path, fake_discord_factory: Any) -> AsyncItera
             db_url=f"sqlite:///{tmp_path / 'bot.db'}",
             env=stack_env(api, fake, tmp_path, **overrides),
             session=session,
+            settings_overrides=dict(settings_overrides or {}),
         )
         bot = await stack.build_bot()
         cm = running_client(fake, lambda: bot)
