@@ -1,0 +1,34 @@
+"""A restart in the middle of jobs: every result still lands in its original message, once."""
+
+from __future__ import annotations
+
+from tests.cogs.conftest import Stack
+
+
+async def test_running_and_queued_jobs_survive_a_restart(stack_factory) -> None:  # type: ignore[no-untyped-def]
+    """Jobs running or queued when the bot stops are finished by the next bot, each once."""
+    stack: Stack = await stack_factory(
+        api_kwargs={"duration": 1.0}, MAX_CONCURRENT_JOBS="1", USER_MAX_ACTIVE_JOBS="4"
+    )
+    fake = stack.discord
+    first = await fake.slash("imagine", prompt="first", user=fake.users.member)
+    await first.wait_callback()
+    second = await fake.slash("imagine", prompt="second", user=fake.users.other_member)
+    await second.wait_callback()
+    await stack.wait_job(1, "running")
+    queued = await stack.services.jobs.get(2)
+    assert queued is not None and queued.status.value == "queued"
+
+    await stack.restart()
+
+    one = await stack.wait_job(1, "succeeded")
+    two = await stack.wait_job(2, "succeeded", timeout=15)
+    assert len(stack.api.requests_for("create")) == 2  # nothing created twice
+    for interaction, job in ((first, one), (second, two)):
+        message = interaction.original_message
+        assert job.result_message_id == message.id
+        assert len(message.attachments) == 1
+    result_edits = [
+        r for r in fake.requests if r.method == "PATCH" and r.files and "/messages/" in r.path
+    ]
+    assert len(result_edits) == 2  # each result uploaded exactly once
