@@ -11,7 +11,7 @@ from bot.storage import Database
 from tests.backends import BACKENDS, make_database, pg_available, pg_skip_reason
 
 # The fake Discord's fixtures (`fake_discord`, `fake_discord_factory`) for every suite.
-pytest_plugins = ["tests.fakes.discord.fixtures"]
+pytest_plugins = ["tests.fakes.discord.fixtures", "tests.stack"]
 
 
 @pytest.fixture(params=BACKENDS)

@@ -1,0 +1,41 @@
+"""The pending message is edited only when its text changes, and not more than once per interval."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+from bot.discord_presenter import DiscordPresenter
+from bot.jobs import JobEvent, JobStatus
+from tests.stack import Stack
+
+
+async def test_progress_edits_are_throttled_and_deduplicated(stack_factory) -> None:  # type: ignore[no-untyped-def]
+    """Ten progress events in a burst give one edit now and one trailing edit with the latest state."""
+    stack: Stack = await stack_factory(api_kwargs={"duration": 60})
+    fake = stack.discord
+    interaction = await fake.slash("imagine", prompt="slow", user=fake.users.member)
+    await interaction.wait_callback()
+    job = await stack.wait_job(1, "running")
+    presenter = DiscordPresenter(stack.bot, min_edit_interval=0.5)
+    since = len(fake.requests)
+
+    def edits() -> list[object]:
+        return [
+            r
+            for r in fake.requests[since:]
+            if r.method == "PATCH" and str(job.message_id) in r.path
+        ]
+
+    running = dataclasses.replace(job, status=JobStatus.RUNNING)
+    for percent in range(10, 60, 5):
+        await presenter.progress(running, JobEvent("progress", running, progress=percent / 100))
+    assert len(edits()) == 1  # the first goes out at once; the rest wait for the interval
+    await presenter.progress(running, JobEvent("progress", running, progress=0.55))
+    await fake.wait_for(lambda r: len(edits()) >= 2, timeout=5)
+    await asyncio.sleep(0.7)  # a whole interval later nothing else was sent
+    assert len(edits()) == 2
+    assert "55%" in str(fake.messages[job.message_id].embeds[0])
+    # The same state again sends nothing.
+    await presenter.progress(running, JobEvent("progress", running, progress=0.55))
+    assert len(edits()) == 2

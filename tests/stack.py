@@ -1,0 +1,169 @@
+"""The whole bot on a real stack (fixtures `stack`, `stack_factory`): real discord.py on the
+fake Discord, the fake CometAPI, a real SQLite file. `stack.restart()` replaces the bot process state with a fresh bot on the
+same database, as a restart would."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.app import ImageBot
+from bot.catalog import load_catalog
+from bot.services import Services, build_services
+from bot.settings import load_settings
+from bot.storage import open_database
+from tests.fakes.cometapi import FakeCometAPI
+from tests.fakes.discord import FakeDiscord, running_client
+
+
+@dataclass
+class Stack:
+    discord: FakeDiscord
+    api: FakeCometAPI
+    db_url: str
+    env: dict[str, str]
+    session: aiohttp.ClientSession
+    running: Any = None
+    opened: list[Any] = field(default_factory=list)
+    settings_overrides: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def bot(self) -> ImageBot:
+        return self.running.client
+
+    @property
+    def services(self) -> Services:
+        return self.bot.services
+
+    async def build_bot(self) -> ImageBot:
+        settings = load_settings(self.env)
+        if self.settings_overrides:
+            # Values the environment cannot express (a sub-second timeout) for fast tests.
+            settings = dataclasses.replace(settings, **self.settings_overrides)
+        db = await open_database(self.db_url)
+        self.opened.append(db)
+        services = build_services(settings, db, self.session, load_catalog(settings.models_file))
+        bot = ImageBot(services)
+        # discord.py waits 5 s before a non-initial IDENTIFY; a test restart need not.
+        bot.before_identify_hook = _no_wait  # type: ignore[method-assign]
+        return bot
+
+    async def restart(self) -> None:
+        """Stop the bot (scheduler, gateway) and start a fresh one on the same database."""
+        await self.running.stop()
+        for db in self.opened:
+            await db.close()
+        self.opened.clear()
+        bot = await self.build_bot()
+        self.running.factory = lambda: bot
+        await self.running.start()
+
+    async def wait_job(self, job_id: int, *statuses: str, timeout: float = 10) -> Any:
+        """Wait until the job reaches one of `statuses` (polling the database, not sleeping blind)."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            job = await self.services.jobs.get(job_id)
+            if job is not None and job.status.value in statuses:
+                return job
+            if loop.time() > deadline:
+                raise AssertionError(f"job {job_id} is {job and job.status} after {timeout}s")
+            await asyncio.sleep(0.02)
+
+
+def png_bytes(width: int = 64, height: int = 64) -> bytes:
+    """A real PNG, for attachments users upload."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 80, 40)).save(out, "PNG")
+    return out.getvalue()
+
+
+def text(stack: Stack, key: str, locale: str = "en-US", **params: Any) -> str:
+    """The sentence the bot should have used."""
+    return stack.services.messages.t(locale, key, **params)
+
+
+async def _no_wait(shard_id: int | None, *, initial: bool = False) -> None:
+    return None
+
+
+def stack_env(
+    api: FakeCometAPI, fake: FakeDiscord, tmp_path: Path, **overrides: str
+) -> dict[str, str]:
+    env = {
+        "DISCORD_TOKEN": fake.env()["DISCORD_TOKEN"],
+        "COMETAPI_KEY": api.api_key,
+        "COMETAPI_BASE_URL": api.base_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        "DEV_GUILD_ID": str(fake.guild.id),
+        "USER_DAILY_LIMIT": "0",
+        "USER_MAX_ACTIVE_JOBS": "4",
+    }
+    env.update(overrides)
+    return env
+
+
+@pytest.fixture
+async def stack_factory(tmp_path: Path, fake_discord_factory: Any) -> AsyncIterator[Any]:
+    """`await make(**env_overrides, api=dict(...FakeCometAPI kwargs))` -> a running Stack."""
+    stacks: list[Stack] = []
+    apis: list[FakeCometAPI] = []
+    exits: list[Any] = []
+    session = aiohttp.ClientSession()
+
+    async def make(
+        api_kwargs: dict[str, Any] | None = None,
+        discord_kwargs: dict[str, Any] | None = None,
+        settings_overrides: dict[str, Any] | None = None,
+        **overrides: str,
+    ) -> Stack:
+        api = FakeCometAPI(**{"duration": 0.3, "start_delay": 0.05, **(api_kwargs or {})})
+        await api.start()
+        apis.append(api)
+        fake = await fake_discord_factory(**(discord_kwargs or {}))
+        stack = Stack(
+            discord=fake,
+            api=api,
+            db_url=f"sqlite:///{tmp_path / 'bot.db'}",
+            env=stack_env(api, fake, tmp_path, **overrides),
+            session=session,
+            settings_overrides=dict(settings_overrides or {}),
+        )
+        bot = await stack.build_bot()
+        cm = running_client(fake, lambda: bot)
+        stack.running = await cm.__aenter__()
+        exits.append(cm)
+        stacks.append(stack)
+        return stack
+
+    try:
+        yield make
+    finally:
+        for cm in reversed(exits):
+            with contextlib.suppress(Exception):
+                await cm.__aexit__(None, None, None)
+        for stack in stacks:
+            for db in stack.opened:
+                await db.close()
+        for api in apis:
+            await api.close()
+        await session.close()
+
+
+@pytest.fixture
+async def stack(stack_factory: Any) -> Stack:
+    """The default stack: predictions take 0.3 s, one guild, commands synced to it."""
+    return await stack_factory()
