@@ -126,20 +126,14 @@ async def _execute(conn: aiosqlite.Connection, sql: str, params: tuple[Any, ...]
 async def _fetchone(
     conn: aiosqlite.Connection, sql: str, params: tuple[Any, ...]
 ) -> dict[str, Any] | None:
-    cursor = await conn.execute(sql, params)
-    try:
-        row = await cursor.fetchone()
-    finally:
-        await cursor.close()
-    return None if row is None else dict(row)
+    # One hop to the database thread instead of three (execute, fetch, close): admission runs
+    # before the Discord acknowledgement, so every hop counts.
+    rows = await conn.execute_fetchall(sql, params)
+    return dict(rows[0]) if rows else None
 
 
 async def _fetchall(
     conn: aiosqlite.Connection, sql: str, params: tuple[Any, ...]
 ) -> list[dict[str, Any]]:
-    cursor = await conn.execute(sql, params)
-    try:
-        rows = await cursor.fetchall()
-    finally:
-        await cursor.close()
+    rows = await conn.execute_fetchall(sql, params)
     return [dict(r) for r in rows]
