@@ -11,6 +11,7 @@ import contextlib
 import logging
 import pkgutil
 from collections.abc import Iterable
+from typing import Any
 
 import aiohttp
 import discord
@@ -18,6 +19,7 @@ import yarl
 from discord.ext import commands
 
 import cogs
+from bot.loop_monitor import LoopMonitor
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.storage import StorageError, open_database
@@ -66,6 +68,8 @@ class ImageBot(commands.AutoShardedBot):
         self._sync_dev_guild = sync_dev_guild
         self._extensions = list(extensions) if extensions is not None else discover_extensions()
         self.failed_extensions: dict[str, str] = {}
+        self.log_mirror: Any = None  # bot.discord_logchannel.LogChannelMirror, once started
+        self.loop_monitor = LoopMonitor()  # event-loop lag, summarized on close
 
     @property
     def runs_shard_zero(self) -> bool:
@@ -93,8 +97,10 @@ class ImageBot(commands.AutoShardedBot):
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to development guild %s", len(synced), guild_id)
+        self.loop_monitor.start()
 
     async def _start_job_scheduler(self) -> None:
+        from bot.discord_logchannel import LogChannelMirror
         from bot.discord_presenter import DiscordPresenter
         from bot.jobs.scheduler import JobScheduler
 
@@ -107,6 +113,9 @@ class ImageBot(commands.AutoShardedBot):
             job_timeout=s.settings.job_timeout_seconds,
             clock=s.clock,
         )
+        # Attached before start so jobs recovered at start are mirrored too.
+        self.log_mirror = LogChannelMirror(self)
+        self.log_mirror.attach(s.scheduler)
         await s.scheduler.start()
 
     async def close(self) -> None:
@@ -119,7 +128,11 @@ class ImageBot(commands.AutoShardedBot):
             except Exception:
                 log.exception("scheduler did not stop cleanly")
             self.services.scheduler = None
+        if self.log_mirror is not None:
+            await self.log_mirror.close()
+            self.log_mirror = None
         await super().close()
+        await self.loop_monitor.stop()  # logs `loop-lag max=XXms` once
 
 
 async def build_and_run(settings: Settings, catalog: object, stop: asyncio.Event) -> int:
