@@ -19,8 +19,9 @@ if TYPE_CHECKING:
     from bot.catalog import Catalog
     from bot.cometapi import PredictionClient
     from bot.i18n import Messages
-    from bot.policy import Admission
+    from bot.policy import Admission, UsageReport
     from bot.storage.guild_config import GuildConfigStore
+    from bot.storage.usage import UsageStore
 
 
 @dataclass
@@ -35,7 +36,8 @@ class Services:
     client: PredictionClient
     guild_config: GuildConfigStore
     admission: Admission
-    usage: Any
+    usage: UsageStore  # the SQL behind quotas and reports
+    usage_report: UsageReport  # /usage, the CSV export and /forget-me
     scheduler: Any = None  # set by the bot once its presenter exists
 
 
@@ -49,14 +51,15 @@ def build_services(
 ) -> Services:
     from bot.cometapi import PredictionClient
     from bot.i18n import Messages
-    from bot.policy import Admission
+    from bot.policy import Admission, UsageReport
     from bot.storage.guild_config import GuildConfigStore
-    from bot.storage.usage import UsageStore
 
     clock = clock or SystemClock()
     jobs = JobStore(db, clock)
-    guild_config = GuildConfigStore(db)
+    guild_config = GuildConfigStore(db, clock)
     admission = Admission(store=jobs, config=guild_config, defaults=settings, clock=clock)
+    # One UsageStore: it caches the /forget-me salt that admission's quota checks read.
+    usage = admission.usage
     return Services(
         settings=settings,
         db=db,
@@ -73,5 +76,6 @@ def build_services(
         ),
         guild_config=guild_config,
         admission=admission,
-        usage=UsageStore(db, clock=clock),
+        usage=usage,
+        usage_report=UsageReport(usage=usage, admission=admission, clock=clock),
     )

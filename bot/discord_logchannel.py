@@ -1,0 +1,185 @@
+"""The moderators' log channel: every finished generation mirrored with Delete / Block buttons.
+
+The mirror listens to the scheduler's events. The listener only filters and queues; one
+worker task posts, so a slow or rate-limited log channel never holds up the scheduler's
+event pump (and with it everyone's progress messages). Everything here is best effort: a
+post that fails is logged and dropped, and the user's own delivery is never affected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.discord_render import COLOR_DONE, COLOR_FAILED, message_link, model_label, truncate
+from bot.discord_views import moderation_view
+from bot.i18n import resolve_locale
+from bot.jobs.events import FAILED, SUCCEEDED, JobEvent
+from bot.jobs.model import Job
+
+if TYPE_CHECKING:
+    from bot.app import ImageBot
+
+log = logging.getLogger(__name__)
+
+EDIT_KINDS = ("edit", "edit_result")
+# An invalid key fails every job at once: tell each server's admins once per this many seconds.
+AUTH_NOTICE_INTERVAL = 600.0
+MAX_BACKLOG = 1000
+
+
+class LogChannelMirror:
+    def __init__(
+        self,
+        bot: ImageBot,
+        *,
+        auth_notice_interval: float = AUTH_NOTICE_INTERVAL,
+        max_backlog: int = MAX_BACKLOG,
+    ) -> None:
+        self.bot = bot
+        self.auth_notice_interval = auth_notice_interval
+        self._queue: asyncio.Queue[JobEvent] = asyncio.Queue(maxsize=max_backlog)
+        self._worker: asyncio.Task[None] | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._auth_noticed: dict[int, float] = {}  # guild id -> monotonic time of the last one
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def attach(self, scheduler: Any) -> None:
+        """Listen to `scheduler` (a JobScheduler) and start the posting worker."""
+        self._unsubscribe = scheduler.subscribe(self.on_event)
+        if self._worker is None:
+            self._worker = asyncio.create_task(self._run(), name="log-channel-mirror")
+            self._worker.add_done_callback(self._worker_done)
+
+    async def close(self) -> None:
+        """Stop listening and stop the worker; posts still queued are dropped (best effort)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+
+    async def idle(self) -> None:
+        """Return once every queued event has been handled (posted or given up)."""
+        await self._queue.join()
+
+    @staticmethod
+    def _worker_done(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("the log channel mirror stopped", exc_info=task.exception())
+
+    # -- events --------------------------------------------------------------------------
+
+    async def on_event(self, event: JobEvent) -> None:
+        """The scheduler's listener: keep what moderators should see, hand it to the worker."""
+        job = event.job
+        if job.guild_id is None:
+            return
+        wanted = event.kind == SUCCEEDED or (event.kind == FAILED and job.error_kind == "auth")
+        if not wanted:
+            return
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            log.warning("log channel mirror is behind; job %d not mirrored", job.id)
+
+    async def _run(self) -> None:
+        while True:
+            event = await self._queue.get()
+            try:
+                await self.mirror(event)
+            except Exception as exc:
+                log.warning("job %d was not mirrored to the log channel: %r", event.job.id, exc)
+            finally:
+                self._queue.task_done()
+
+    async def mirror(self, event: JobEvent) -> None:
+        """Post one event to its server's log channel, if the server has one."""
+        job = event.job
+        assert job.guild_id is not None
+        config = await self.bot.services.guild_config.get(job.guild_id)
+        if not config.log_channel_id:
+            return
+        locale = self._locale(job.guild_id)
+        if event.kind == SUCCEEDED:
+            await self._post_generation(job, config.log_channel_id, locale)
+        else:
+            await self._post_auth_failure(job, config.log_channel_id, locale)
+
+    # -- posts ---------------------------------------------------------------------------
+
+    def _locale(self, guild_id: int) -> str:
+        # Moderators share one channel: it speaks the server's language.
+        guild = self.bot.get_guild(guild_id)
+        return resolve_locale(None, str(guild.preferred_locale) if guild is not None else None)
+
+    def _channel(self, channel_id: int, guild_id: int) -> Any:
+        return self.bot.get_channel(channel_id) or self.bot.get_partial_messageable(
+            channel_id, guild_id=guild_id
+        )
+
+    async def _post_generation(self, job: Job, channel_id: int, locale: str) -> None:
+        services = self.bot.services
+        t = services.messages.t
+        sentence = "log.edit" if job.kind in EDIT_KINDS else "log.generation"
+        embed = discord.Embed(
+            description=t(
+                locale,
+                sentence,
+                user=f"<@{job.user_id}>",
+                channel=f"<#{job.channel_id}>" if job.channel_id else "—",
+            ),
+            color=COLOR_DONE,
+        )
+        embed.add_field(
+            name=t(locale, "log.prompt"), value=truncate(job.prompt, 1024) or "—", inline=False
+        )
+        embed.add_field(name=t(locale, "log.model"), value=model_label(services.catalog, job.model))
+        # A result sent by DM has no link moderators could open.
+        target = job.message_id if job.delivery_method == "dm" else job.result_message_id
+        link = message_link(job.guild_id, job.channel_id, target or job.message_id)
+        if link:
+            embed.add_field(name=t(locale, "log.result"), value=link)
+        embed.set_footer(text=t(locale, "common.job", job_id=job.id))
+        when = job.delivered_at or job.finished_at
+        if when:
+            embed.timestamp = dt.datetime.fromtimestamp(when, tz=dt.UTC)
+        view = moderation_view(job, services.messages, locale)
+        if link:
+            view.add_item(discord.ui.Button(label=t(locale, "button.open_message"), url=link))
+        assert job.guild_id is not None
+        await self._channel(channel_id, job.guild_id).send(
+            embed=embed, view=view, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    async def _post_auth_failure(self, job: Job, channel_id: int, locale: str) -> None:
+        assert job.guild_id is not None
+        now = self.bot.services.clock.monotonic()
+        last = self._auth_noticed.get(job.guild_id)
+        if last is not None and now - last < self.auth_notice_interval:
+            return
+        self._auth_noticed[job.guild_id] = now
+        log.error(
+            "CometAPI refused the API key (job %d); told the admins of %s", job.id, job.guild_id
+        )
+        embed = discord.Embed(
+            description=self.bot.services.messages.t(locale, "error.auth_admin"),
+            color=COLOR_FAILED,
+        )
+        embed.set_footer(text=self.bot.services.messages.t(locale, "common.job", job_id=job.id))
+        await self._channel(channel_id, job.guild_id).send(
+            embed=embed, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+
+__all__ = ["LogChannelMirror"]
