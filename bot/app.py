@@ -61,7 +61,7 @@ class ImageBot(commands.AutoShardedBot):
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
             shard_count=settings.shard_count,
-            shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,
+            shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,  # type: ignore[arg-type]
         )
         self.services = services
         self._start_scheduler = start_scheduler
@@ -155,14 +155,14 @@ async def build_and_run(settings: Settings, catalog: object, stop: asyncio.Event
                 done, _ = await asyncio.wait({runner, waiter}, return_when=asyncio.FIRST_COMPLETED)
                 if runner in done:
                     waiter.cancel()
-                    exc = runner.exception()
-                    if isinstance(exc, discord.LoginFailure):
+                    failure = runner.exception()
+                    if isinstance(failure, discord.LoginFailure):
                         raise StartupError(
                             "DISCORD_TOKEN was refused by Discord: reset the token in the "
                             "Developer Portal (Bot → Reset Token) and update .env."
                         )
-                    if exc is not None:
-                        raise exc
+                    if failure is not None:
+                        raise failure
                     return 0
                 log.info("shutting down")
                 await bot.close()

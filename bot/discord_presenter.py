@@ -196,6 +196,7 @@ class DiscordPresenter:
         """Edit the job's message (token first, then channel); None if neither works."""
         if self._token_usable(job):
             try:
+                assert job.message_id is not None
                 return await self._webhook(job).edit_message(
                     job.message_id,
                     content=None,
@@ -229,7 +230,8 @@ class DiscordPresenter:
         # 1. the interaction token
         if self._token_usable(job):
             try:
-                message = await self._webhook(job).edit_message(
+                assert job.message_id is not None
+                message: discord.Message = await self._webhook(job).edit_message(
                     job.message_id,
                     content=None,
                     **kwargs,  # type: ignore[arg-type]
@@ -268,21 +270,21 @@ class DiscordPresenter:
         if job.channel_id:
             try:
                 channel = self.bot.get_partial_messageable(job.channel_id)
-                message = await channel.send(
+                sent = await channel.send(
                     content=text,
                     embed=embed,
                     files=files,
                     view=view or discord.utils.MISSING,
                     allowed_mentions=only_requester,
                 )
-                return message, "new_message"
+                return sent, "new_message"
             except discord.HTTPException as exc:
                 if exc.code not in GONE_CODES | FORBIDDEN_CODES and exc.status not in (403, 404):
                     raise
         _rewind(files)
         # 4. a direct message
         user = self.bot.get_user(job.user_id) or await self.bot.fetch_user(job.user_id)
-        message = await user.send(
+        direct = await user.send(
             content=self._services.messages.t(
                 job.locale, "delivery.dm_fallback", channel=f"<#{job.channel_id}>"
             ),
@@ -291,7 +293,7 @@ class DiscordPresenter:
             view=view or discord.utils.MISSING,
             allowed_mentions=discord.AllowedMentions.none(),
         )
-        return message, "dm"
+        return direct, "dm"
 
     async def _edit_channel(self, job: Job, kwargs: dict[str, Any]) -> discord.Message:
         assert job.channel_id and job.message_id

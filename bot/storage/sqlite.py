@@ -128,7 +128,7 @@ async def _fetchone(
 ) -> dict[str, Any] | None:
     # One hop to the database thread instead of three (execute, fetch, close): admission runs
     # before the Discord acknowledgement, so every hop counts.
-    rows = await conn.execute_fetchall(sql, params)
+    rows = list(await conn.execute_fetchall(sql, params))
     return dict(rows[0]) if rows else None
 
 
