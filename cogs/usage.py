@@ -16,12 +16,12 @@ from bot.discord_actions import services_of
 from bot.discord_render import model_label, truncate
 from bot.discord_translator import locale_of
 from bot.errors import UserFacingError
+from bot.storage.usage import DAY, day_start
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 365
 MODEL_LINES = 10
 COLOR = 0x5865F2
-DAY = 86_400
 # What a bot may upload when the interaction does not say (Discord's smallest limit).
 FALLBACK_UPLOAD_LIMIT = 8 * 1024 * 1024
 
@@ -270,7 +270,8 @@ class Usage(commands.Cog):
         # A long period is many rows: acknowledge first, the file follows.
         await interaction.response.defer(ephemeral=True, thinking=True)
         now = services.clock.now()
-        today = float(int(now // DAY) * DAY)
+        # The same period as /usage server: the last `days` UTC days, today included.
+        today = day_start(now)
         since = today - (days - 1) * DAY
         text = await services.usage_report.export_csv(interaction.guild_id, since, today + DAY)
         rows = sum(1 for _row in csv.reader(io.StringIO(text))) - 1
