@@ -373,7 +373,9 @@ class Settings(commands.Cog):
     )
     @app_commands.describe(
         kind=_opt("limit", "kind", "Which limit to change"),
-        value=_opt("limit", "value", "New value; 0 means no limit"),
+        value=_opt(
+            "limit", "value", "New value; 0 means no limit; leave empty to go back to the default"
+        ),
         role=_opt("limit", "role", "Only for this role (leave empty for the whole server)"),
     )
     @app_commands.choices(kind=KIND_CHOICES)

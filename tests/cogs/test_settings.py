@@ -477,3 +477,35 @@ async def test_settings_reply_in_the_users_language(stack: Stack) -> None:
     """A Japanese moderator gets the Japanese sentence."""
     interaction = await settings(stack, "nsfw", locale="ja", policy="allow")
     assert reply(interaction) == text(stack, "settings.nsfw.allowed", "ja")
+
+
+async def test_synced_english_text_is_the_catalogs(stack: Stack) -> None:
+    """/settings, /usage and /forget-me, with every subcommand and option, register the en-US
+    catalog's names and descriptions, and a name in zh-TW, zh-CN and ja for each."""
+    messages = stack.services.messages
+    synced = {c["name"]: c for c in stack.discord.commands_synced[stack.discord.guild.id]}
+    problems: list[str] = []
+
+    def check(item: dict[str, Any], key: str) -> None:
+        for part in ("name", "description"):
+            if item[part] != messages.t("en-US", f"{key}.{part}"):
+                problems.append(f"{key}.{part}: {item[part]!r}")
+        names = item.get("name_localizations") or {}
+        problems.extend(
+            f"{key}: no {loc} name" for loc in ("zh-TW", "zh-CN", "ja") if loc not in names
+        )
+
+    def walk(options: list[dict[str, Any]] | None, path: list[str]) -> None:
+        for option in options or []:
+            if option["type"] in (1, 2):  # a subcommand or a group
+                sub = [*path, option["name"].replace("-", "_")]
+                check(option, "command." + ".".join(sub))
+                walk(option.get("options"), sub)
+            else:
+                check(option, "option." + ".".join(path) + "." + option["name"])
+
+    for name in ("settings", "usage", "forget-me"):
+        path = [name.replace("-", "_")]
+        check(synced[name], "command." + path[0])
+        walk(synced[name].get("options"), path)
+    assert problems == []
