@@ -211,3 +211,59 @@ class JobStore:
             *statuses,
         )
         return [Job.from_row(r) for r in rows]
+
+    # -- leases: which process owns a job (for several processes; issue 11) ----------------
+    #
+    # A single process claims with `until=None`: a lease without expiry that any other owner
+    # may take over at once, so a restart under a new owner id never strands a job.
+
+    async def claim(self, job_id: int, owner: str, until: float | None) -> bool:
+        """Take the job for `owner` until `until` (epoch); False when another owner holds it."""
+        changed = await self.db.execute(
+            """
+            UPDATE jobs SET lease_owner = ?, lease_expires_at = ?
+            WHERE id = ? AND (lease_owner IS NULL OR lease_owner = ?
+                OR lease_expires_at IS NULL OR lease_expires_at < ?)
+            """,
+            owner,
+            until,
+            job_id,
+            owner,
+            self.clock.now(),
+        )
+        return changed == 1
+
+    async def renew(self, owner: str, until: float | None) -> int:
+        """Extend every active job's lease held by `owner`; returns how many."""
+        statuses = [s.value for s in ACTIVE_STATUSES]
+        return await self.db.execute(
+            f"UPDATE jobs SET lease_expires_at = ? WHERE lease_owner = ? AND status IN "
+            f"({', '.join('?' for _ in statuses)})",
+            until,
+            owner,
+            *statuses,
+        )
+
+    async def release(self, owner: str, job_id: int | None = None) -> int:
+        """Give up `owner`'s leases (one job, or all of them, e.g. on a clean shutdown)."""
+        if job_id is None:
+            return await self.db.execute(
+                "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = ?",
+                owner,
+            )
+        return await self.db.execute(
+            "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL "
+            "WHERE lease_owner = ? AND id = ?",
+            owner,
+            job_id,
+        )
+
+    async def recent_succeeded(self, limit: int = 200) -> list[Job]:
+        """The last `limit` delivered jobs, oldest first (the scheduler learns durations)."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM jobs WHERE status = ? AND started_at IS NOT NULL "
+            "AND finished_at IS NOT NULL ORDER BY id DESC LIMIT ?",
+            JobStatus.SUCCEEDED.value,
+            limit,
+        )
+        return [Job.from_row(r) for r in reversed(rows)]

@@ -1,0 +1,1171 @@
+"""JobScheduler: owns every accepted job from the queue to the user's notification.
+
+One scheduler per process (docs/decisions/006-one-scheduler.md):
+
+- a fair queue (round-robin across users) feeding at most `max_concurrent` predictions in
+  flight (submitting + running) for the whole bot;
+- one polling loop for every running prediction. It keeps each prediction's next poll time
+  and deadline, and starts one short task per HTTP request, so a slow or hanging answer
+  never holds back another job. When to poll comes from `bot.jobs.polling` (ETA from the
+  model's past durations and from the progress in the logs, else an interval that grows
+  with the job's age);
+- delivery: outputs downloaded at once and concurrently, handed to the presenter, retried
+  (without downloading again) on transient trouble.
+
+Durability. Every status change is one compare-and-set `JobStore.transition`, written before
+the scheduler acts on it, so a cancel and a poll never both win and a restart resumes from
+the last written state (`start()` recovers every unfinished job). Two steps have an effect
+outside the process that the database must not miss: creating a prediction (its id is
+written right after) and telling the user (the terminal status and `notified` are written
+right after). Those run as "critical sections": `stop()` lets them finish for up to
+`stop_grace` seconds instead of cutting them in half. Database writes themselves are shielded
+from cancellation, so nothing is ever half-written.
+
+Recovery rules, chosen where a choice was needed:
+
+- `submitting` without a prediction id: the create may or may not have reached the provider.
+  Creating again could run (and bill) it twice, so the job ends `failed` with error_kind
+  "interrupted" and the user is told. With a prediction id, it is simply running.
+- `delivering`: the prediction is read again for fresh output URLs; outputs gone
+  (`data_removed`, 404) end the job `expired`.
+- A create that may have arrived but got no answer (NetworkError with may_have_arrived) is
+  never repeated: the job ends `failed` with error_kind "network" (we have no id to poll).
+- Users are told once: a success is written with notified=1 in the same transition that
+  records the delivery; a failure's notification sets notified=1 right after
+  `presenter.finish` returns. Only a crash between Discord accepting the message and that
+  write can repeat it, and then the presenter edits the same pending message again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from bot.clock import Clock, SystemClock
+from bot.cometapi.errors import (
+    AccessDeniedError,
+    AuthenticationError,
+    CometAPIError,
+    DownloadError,
+    PredictionNotFoundError,
+    RateLimitedError,
+)
+from bot.jobs import events as ev
+from bot.jobs.events import (
+    CancelResult,
+    DeliveryError,
+    EventListener,
+    JobEvent,
+    JobPresenter,
+)
+from bot.jobs.model import Job, JobStatus
+from bot.jobs.polling import (
+    DurationEstimator,
+    ModelEstimate,
+    PollPolicy,
+    ProgressTrack,
+    next_delay,
+    progress_step,
+)
+from bot.jobs.queue import FairQueue
+
+if TYPE_CHECKING:
+    from bot.cometapi import DownloadedImage, Prediction, PredictionClient
+    from bot.storage.jobs import JobStore
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_QUEUED = frozenset({JobStatus.QUEUED})
+_SUBMITTING = frozenset({JobStatus.SUBMITTING})
+_RUNNING = frozenset({JobStatus.RUNNING})
+_DELIVERING = frozenset({JobStatus.DELIVERING})
+
+# Consecutive 404s on a status query before a running prediction is declared lost: a gateway
+# may answer 404 for a moment right after the create.
+_NOT_FOUND_LIMIT = 3
+
+
+class _Aborted(Exception):
+    """An HTTP call was cancelled by the scheduler itself (stop, cancel or deadline)."""
+
+
+@dataclass
+class SchedulerStats:
+    """Counters for tests and benchmarks."""
+
+    estimator: DurationEstimator
+    polls: int = 0
+    poll_errors: int = 0
+    creates: int = 0
+    deliveries: int = 0
+    polls_by_job: dict[int, int] = field(default_factory=dict)
+
+    def estimates(self) -> dict[str, ModelEstimate]:
+        """Per-model duration estimates (EWMA of finished durations)."""
+        return self.estimator.snapshot()
+
+
+@dataclass(eq=False)
+class _Flight:
+    """A job the scheduler has taken out of the queue: submitting, then running."""
+
+    job: Job
+    track: ProgressTrack
+    prediction_id: str | None = None
+    created_mono: float = 0.0  # when the create answered (monotonic)
+    deadline_mono: float = math.inf
+    next_poll: float = 0.0
+    poll_task: asyncio.Task[None] | None = None
+    http: asyncio.Future[Any] | None = None  # the status query in flight, if any
+    last_running_elapsed: float = 0.0  # age at the last answer that said "still running"
+    emitted_progress: float | None = None
+    error_streak: int = 0
+    not_found_streak: int = 0
+    closing: bool = False  # ending (finished, canceled, timed out): the loop leaves it alone
+    cancel_requested: bool = False
+    settled: asyncio.Event = field(default_factory=asyncio.Event)  # the create has answered
+
+
+class JobScheduler:
+    def __init__(
+        self,
+        *,
+        store: JobStore,
+        client: PredictionClient,
+        presenter: JobPresenter,
+        max_concurrent: int,
+        job_timeout: float,
+        clock: Clock | None = None,
+        owner_id: str = "local",
+        poll_request_timeout: float = 30,
+        delivery_retries: int = 5,
+        lease_seconds: float | None = None,
+        poll_policy: PollPolicy | None = None,
+        retry_backoff: float = 1.0,
+        retry_backoff_cap: float = 30.0,
+        stop_grace: float = 5.0,
+        download_timeout: float = 60,
+    ) -> None:
+        if max_concurrent < 1:
+            raise ValueError("max_concurrent must be at least 1")
+        self._store = store
+        self._client = client
+        self._presenter = presenter
+        self._max_concurrent = max_concurrent
+        self._job_timeout = job_timeout
+        self._clock: Clock = clock or SystemClock()
+        self._owner_id = owner_id
+        self._poll_request_timeout = poll_request_timeout
+        self._delivery_retries = max(0, delivery_retries)
+        self._lease_seconds = lease_seconds
+        self._policy = poll_policy or PollPolicy()
+        self._retry_backoff = retry_backoff
+        self._retry_backoff_cap = retry_backoff_cap
+        self._stop_grace = stop_grace
+        self._download_timeout = download_timeout
+        self._estimator = DurationEstimator(self._policy.ewma_alpha)
+        self.stats = SchedulerStats(self._estimator)
+
+        self._queue = FairQueue()
+        self._held: set[int] = set()  # every job this scheduler is responsible for right now
+        self._jobs: dict[int, Job] = {}  # latest snapshot of each held job
+        self._inflight: dict[int, _Flight] = {}  # submitting + running: what the cap counts
+        self._running: dict[int, _Flight] = {}  # what the polling loop polls
+        self._last_positions: dict[int, int] = {}
+        self._waiters: dict[int, list[asyncio.Future[None]]] = {}
+        self._listeners: list[EventListener] = []
+        self._events: asyncio.Queue[JobEvent] = asyncio.Queue()
+
+        # Task ownership: every task is in one of these sets, cancelled and awaited on stop.
+        self._tasks: set[asyncio.Task[Any]] = set()  # per-job work
+        self._service: set[asyncio.Task[Any]] = set()  # the polling loop, leases
+        self._pump_task: asyncio.Task[None] | None = None  # event delivery
+        self._http: dict[asyncio.Future[Any], bool] = {}  # HTTP calls -> critical?
+        self._writes: set[asyncio.Future[Any]] = set()  # shielded database writes
+        self._critical: set[asyncio.Task[Any]] = set()  # tasks inside a critical section
+
+        self._wake = asyncio.Event()  # the polling loop should look again
+        self._changed = asyncio.Event()  # something finished (for wait_idle and stop)
+        self._started = False
+        self._stopping = False
+        self._stop_done: asyncio.Event | None = None
+
+    # -- public API ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Recover every unfinished job, then run the polling loop."""
+        if self._started:
+            return
+        self._started = True
+        self._pump_task = asyncio.create_task(self._pump(), name="jobs-events")
+        self._pump_task.add_done_callback(self._service_done)
+        await self._learn_durations()
+        await self._recover()
+        self._start_service(self._poll_loop(), "jobs-poll-loop")
+        if self._lease_seconds:
+            self._start_service(self._renew_leases(), "jobs-leases")
+        self._dispatch()
+
+    async def stop(self) -> None:
+        """Cancel in-flight HTTP, let critical steps finish, leave the database consistent."""
+        if self._stop_done is not None:
+            await self._stop_done.wait()
+            return
+        self._stop_done = asyncio.Event()
+        try:
+            await self._shutdown()
+        finally:
+            self._stop_done.set()
+
+    async def enqueue(self, job: Job) -> int:
+        """Take a job already written as `queued`; returns its position (0: started at once)."""
+        if job.status is not JobStatus.QUEUED:
+            raise ValueError(f"job {job.id} is {job.status.value}, not queued")
+        if job.id in self._held:
+            return self._queue.positions().get(job.id, 0)
+        if not await self._claim(job.id):
+            log.warning("job %d is held by another process; not queued here", job.id)
+            return 0
+        self._hold(job)
+        self._queue.push(job)
+        self._dispatch(emit=False)
+        position = self._queue.positions().get(job.id, 0)
+        if position:
+            self._last_positions[job.id] = position  # the caller shows this one itself
+        self._emit_positions()
+        return position
+
+    def position(self, job_id: int) -> int | None:
+        return self._queue.positions().get(job_id)
+
+    def queue_positions(self) -> dict[int, int]:
+        return self._queue.positions()
+
+    async def cancel(self, job_id: int, *, by_user_id: int) -> CancelResult:
+        """Cancel for the requester or a moderator (the Discord layer checks who may)."""
+        detail = f"canceled by user {by_user_id}"
+        if job_id in self._queue:
+            self._queue.remove(job_id)
+            self._emit_positions()
+            done = await self._write(
+                self._store.transition(
+                    job_id,
+                    JobStatus.CANCELED,
+                    expected=_QUEUED,
+                    detail=detail,
+                    error_kind="canceled",
+                    error_message=detail,
+                    finished_at=self._clock.now(),
+                )
+            )
+            if done is None:
+                self._settle(job_id)
+                return CancelResult.ALREADY_FINISHED
+            self._spawn(self._announce_end(done), f"job-{job_id}-canceled")
+            return CancelResult.DEQUEUED
+
+        flight = self._inflight.get(job_id)
+        if flight is not None and flight.prediction_id is None:
+            # The create is on its way: cancelling it now would leave a prediction running
+            # with no id to cancel. Wait for its answer, then cancel what it created.
+            flight.cancel_requested = True
+            await flight.settled.wait()
+
+        job = await self._store.get(job_id)
+        if job is None:
+            return CancelResult.NOT_FOUND
+        if job.status is JobStatus.QUEUED:
+            # Not in this process's queue (not enqueued yet, or another process's).
+            done = await self._write(
+                self._store.transition(
+                    job_id,
+                    JobStatus.CANCELED,
+                    expected=_QUEUED,
+                    detail=detail,
+                    error_kind="canceled",
+                    error_message=detail,
+                    finished_at=self._clock.now(),
+                )
+            )
+            if done is None:
+                return await self.cancel(job_id, by_user_id=by_user_id)
+            self._held.add(job_id)
+            self._spawn(self._announce_end(done), f"job-{job_id}-canceled")
+            return CancelResult.DEQUEUED
+        if job.status is JobStatus.SUBMITTING:
+            # A create cut short by a shutdown, or another process's create: we cannot know
+            # the prediction, so stop here and say the provider may still run it.
+            done = await self._write(
+                self._store.transition(
+                    job_id,
+                    JobStatus.CANCELED,
+                    expected=_SUBMITTING,
+                    detail=detail,
+                    error_kind="canceled_provider_may_finish",
+                    error_message=detail,
+                    finished_at=self._clock.now(),
+                )
+            )
+            if done is None:
+                return await self.cancel(job_id, by_user_id=by_user_id)
+            self._held.add(job_id)
+            self._spawn(self._announce_end(done), f"job-{job_id}-canceled")
+            return CancelResult.CANCELED_LOCAL
+        if job.status is JobStatus.RUNNING:
+            return await self._cancel_running(job, detail)
+        return CancelResult.ALREADY_FINISHED
+
+    def subscribe(self, listener: EventListener) -> Callable[[], None]:
+        """Add a listener for every event; returns the function that removes it."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    async def wait_for_job(self, job_id: int) -> Job:
+        """Return the job once this scheduler is done with it (delivered or user told)."""
+        if job_id in self._held:
+            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.setdefault(job_id, []).append(future)
+            await future
+        job = await self._store.get(job_id)
+        if job is None:
+            raise LookupError(f"no job {job_id}")
+        return job
+
+    async def wait_idle(self) -> None:
+        """Return once no job is held, no work task runs, and every event was handed out."""
+        while True:
+            if not self._held and not self._tasks:
+                await self._events.join()
+                if not self._held and not self._tasks:
+                    return
+                continue
+            self._changed.clear()
+            await self._changed.wait()
+
+    @property
+    def in_flight(self) -> int:
+        """Predictions submitting or running right now (what max_concurrent caps)."""
+        return len(self._inflight)
+
+    # -- recovery ------------------------------------------------------------------------
+
+    async def _learn_durations(self) -> None:
+        """Seed the duration estimates from recent deliveries, so a restart polls well at once."""
+        try:
+            jobs = await self._store.recent_succeeded()
+        except Exception:
+            log.exception("could not read past durations; estimates start empty")
+            return
+        for job in jobs:
+            if job.started_at is not None and job.finished_at is not None:
+                self._estimator.observe(_estimate_key(job), job.finished_at - job.started_at)
+
+    async def _recover(self) -> None:
+        for job in await self._store.unfinished():
+            if job.id in self._held:
+                continue  # enqueued before start()
+            if not await self._claim(job.id):
+                log.info("job %d is held by another process; leaving it", job.id)
+                continue
+            self._hold(job)
+            if job.status is JobStatus.QUEUED:
+                self._queue.push(job)
+            elif job.status is JobStatus.SUBMITTING and job.prediction_id:
+                running = await self._write(
+                    self._store.transition(
+                        job.id,
+                        JobStatus.RUNNING,
+                        expected=_SUBMITTING,
+                        detail="recovered after a restart",
+                        started_at=job.started_at or self._clock.now(),
+                    )
+                )
+                if running is not None:
+                    self._track(self._new_flight(running), recovered=True)
+            elif job.status is JobStatus.SUBMITTING:
+                self._spawn(
+                    self._end(
+                        job,
+                        JobStatus.FAILED,
+                        _SUBMITTING,
+                        "interrupted",
+                        "the bot restarted while this job was being submitted; it was not "
+                        "submitted again, so that it cannot run twice",
+                    ),
+                    f"job-{job.id}-interrupted",
+                )
+            elif job.status is JobStatus.RUNNING:
+                self._track(self._new_flight(job), recovered=True)
+            elif job.status is JobStatus.DELIVERING:
+                self._spawn(self._deliver(job, None), f"job-{job.id}-redeliver")
+        for job in await self._store.unnotified_terminal():
+            if job.id not in self._held:
+                self._hold(job)
+                self._spawn(self._notify_finish(job), f"job-{job.id}-finish")
+        self._emit_positions()
+
+    # -- dispatch ------------------------------------------------------------------------
+
+    def _dispatch(self, *, emit: bool = True) -> None:
+        """Start queued jobs while there is room under the global cap."""
+        if not self._started or self._stopping:
+            return
+        while len(self._inflight) < self._max_concurrent and self._queue:
+            job = self._queue.pop()
+            assert job is not None
+            self._last_positions.pop(job.id, None)
+            flight = self._new_flight(job)
+            self._inflight[job.id] = flight
+            self._spawn(self._submit(flight), f"job-{job.id}-submit")
+        if emit:
+            self._emit_positions()
+
+    def _emit_positions(self) -> None:
+        """A "queued" event for every job whose position changed."""
+        positions = self._queue.positions()
+        for job_id in list(self._last_positions):
+            if job_id not in positions:
+                del self._last_positions[job_id]
+        for job_id, position in positions.items():
+            if self._last_positions.get(job_id) != position:
+                self._last_positions[job_id] = position
+                self._emit(ev.QUEUED, self._jobs[job_id], position=position)
+
+    def _new_flight(self, job: Job) -> _Flight:
+        return _Flight(
+            job=job,
+            track=ProgressTrack(self._policy.min_progress),
+            prediction_id=job.prediction_id,
+        )
+
+    def _release_slot(self, job_id: int) -> None:
+        self._running.pop(job_id, None)
+        if self._inflight.pop(job_id, None) is not None:
+            self._dispatch()
+        self._changed.set()
+
+    async def _submit(self, flight: _Flight) -> None:
+        job = flight.job
+        try:
+            now = self._clock.now()
+            submitting = await self._write(
+                self._store.transition(
+                    job.id,
+                    JobStatus.SUBMITTING,
+                    expected=_QUEUED,
+                    attempts=job.attempts + 1,
+                    submitted_at=now,
+                    deadline_at=now + self._job_timeout,
+                )
+            )
+            if submitting is None:
+                log.info("job %d changed before it could start; dropped", job.id)
+                self._release_slot(job.id)
+                self._settle(job.id)
+                return
+            self._update(flight, submitting)
+            if self._stopping:
+                return  # stays `submitting` without an id: recovery ends it as interrupted
+            error: CometAPIError | None = None
+            running: Job | None = None
+            async with self._critical_section():
+                try:
+                    prediction = await self._call(
+                        self._client.create(submitting.model, submitting.input), critical=True
+                    )
+                except _Aborted:
+                    return  # shutting down: stays `submitting`; recovery decides
+                except CometAPIError as exc:
+                    error = exc
+                except Exception as exc:
+                    log.exception("job %d: create failed unexpectedly", job.id)
+                    error = CometAPIError(f"unexpected error: {type(exc).__name__}")
+                    error.kind = "internal"
+                else:
+                    self.stats.creates += 1
+                    running = await self._write(
+                        self._store.transition(
+                            job.id,
+                            JobStatus.RUNNING,
+                            expected=_SUBMITTING,
+                            prediction_id=prediction.id,
+                            started_at=self._clock.now(),
+                        )
+                    )
+            if error is not None:
+                # Nothing to poll. A create that may have arrived is never sent again.
+                self._release_slot(job.id)
+                await self._end(
+                    submitting, JobStatus.FAILED, _SUBMITTING, error.kind, error.message
+                )
+                return
+            if running is None:
+                log.error("job %d changed during its create; canceling the prediction", job.id)
+                self._release_slot(job.id)
+                with contextlib.suppress(Exception):
+                    await self._call(self._client.cancel(prediction.id), critical=True)
+                return
+            flight.prediction_id = prediction.id
+            self._update(flight, running)
+            self._emit(ev.STARTED, running)
+            if self._stopping:
+                return
+            flight.closing = flight.cancel_requested  # cancel() takes over once settled
+            if prediction.is_terminal and not flight.closing:
+                flight.created_mono = self._clock.monotonic()
+                await self._finished(flight, prediction, 0.0)
+                return
+            self._track(flight, recovered=False)
+        finally:
+            flight.settled.set()
+
+    # -- polling -------------------------------------------------------------------------
+
+    def _track(self, flight: _Flight, *, recovered: bool) -> None:
+        """Hand a running prediction to the polling loop, with its age and deadline."""
+        job = flight.job
+        now_mono, now = self._clock.monotonic(), self._clock.now()
+        started = job.started_at or job.submitted_at or now
+        flight.created_mono = now_mono - max(0.0, now - started)
+        deadline = job.deadline_at or (job.submitted_at or now) + self._job_timeout
+        flight.deadline_mono = now_mono + (deadline - now)
+        if recovered:
+            # Look at once, and give a job past its deadline one answer's time: it may have
+            # finished while we were down, and then its result is still wanted.
+            flight.next_poll = now_mono
+            flight.deadline_mono = max(flight.deadline_mono, now_mono + self._poll_request_timeout)
+        else:
+            elapsed = now_mono - flight.created_mono
+            flight.next_poll = now_mono + next_delay(
+                self._policy, elapsed=elapsed, estimate=self._estimator.get(_estimate_key(job))
+            )
+        self._inflight[job.id] = flight
+        self._running[job.id] = flight
+        self._wake.set()
+
+    async def _poll_loop(self) -> None:
+        """The one owner of every running prediction: start due polls, enforce deadlines."""
+        while True:
+            now = self._clock.monotonic()
+            wake_at = math.inf
+            for flight in list(self._running.values()):
+                if flight.closing:
+                    continue
+                if now >= flight.deadline_mono:
+                    flight.closing = True
+                    self._spawn(self._time_out(flight), f"job-{flight.job.id}-timeout")
+                    continue
+                wake_at = min(wake_at, flight.deadline_mono)
+                if flight.poll_task is None:
+                    if now >= flight.next_poll:
+                        flight.poll_task = self._spawn(
+                            self._poll(flight), f"job-{flight.job.id}-poll"
+                        )
+                    else:
+                        wake_at = min(wake_at, flight.next_poll)
+            self._wake.clear()
+            await self._sleep_or_wake(wake_at - now)
+
+    async def _sleep_or_wake(self, delay: float) -> None:
+        if math.isinf(delay):
+            await self._wake.wait()
+            return
+        sleeper = asyncio.ensure_future(self._clock.sleep(max(0.0, delay)))
+        waker = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            waker.cancel()
+
+    async def _poll(self, flight: _Flight) -> None:
+        job = flight.job
+        try:
+            self.stats.polls += 1
+            self.stats.polls_by_job[job.id] = self.stats.polls_by_job.get(job.id, 0) + 1
+            assert flight.prediction_id is not None
+            try:
+                prediction = await self._call(
+                    self._client.get(flight.prediction_id, timeout=self._poll_request_timeout),
+                    flight=flight,
+                )
+            except _Aborted:
+                return
+            except Exception as exc:
+                if not (flight.closing or self._stopping):
+                    await self._poll_failed(flight, exc)
+                return
+            if flight.closing or self._stopping:
+                return
+            flight.error_streak = flight.not_found_streak = 0
+            await self._observe(flight, prediction)
+        finally:
+            flight.poll_task = None
+            self._wake.set()
+
+    async def _poll_failed(self, flight: _Flight, exc: Exception) -> None:
+        self.stats.poll_errors += 1
+        flight.error_streak += 1
+        job = flight.job
+        if isinstance(exc, PredictionNotFoundError):
+            flight.not_found_streak += 1
+            if flight.not_found_streak >= _NOT_FOUND_LIMIT:
+                await self._end_running(flight, JobStatus.FAILED, exc.kind, exc.message)
+                return
+        elif isinstance(exc, AuthenticationError | AccessDeniedError):
+            await self._end_running(flight, JobStatus.FAILED, exc.kind, exc.message)
+            return
+        retry_after = exc.retry_after if isinstance(exc, RateLimitedError) else None
+        if isinstance(exc, CometAPIError):
+            log.warning("job %d: status query failed (%r); backing off", job.id, exc)
+        else:
+            log.error("job %d: status query failed unexpectedly", job.id, exc_info=exc)
+        flight.next_poll = self._clock.monotonic() + self._policy.error_delay(
+            flight.error_streak, retry_after
+        )
+
+    async def _observe(self, flight: _Flight, prediction: Prediction) -> None:
+        now = self._clock.monotonic()
+        elapsed = now - flight.created_mono
+        if prediction.is_terminal:
+            await self._finished(flight, prediction, elapsed)
+            return
+        flight.last_running_elapsed = elapsed
+        progress = prediction.progress
+        if progress is not None and progress < 1.0:
+            last = flight.emitted_progress
+            if last is None or abs(progress - last) >= 0.01:
+                flight.emitted_progress = progress
+                self._emit(ev.PROGRESS, flight.job, progress=progress)
+        flight.next_poll = now + next_delay(
+            self._policy,
+            elapsed=elapsed,
+            estimate=self._estimator.get(_estimate_key(flight.job)),
+            progress_eta=flight.track.update(elapsed, progress, progress_step(prediction.logs)),
+        )
+
+    async def _finished(self, flight: _Flight, prediction: Prediction, elapsed: float) -> None:
+        """The prediction is terminal: deliver it, or end the job with the reason."""
+        flight.closing = True
+        job = flight.job
+        self._running.pop(job.id, None)
+        if not prediction.succeeded:
+            status, kind, message = _failure(prediction)
+            await self._end_running(
+                flight, status, kind, message, provider_seconds=prediction.predict_time
+            )
+            return
+        self._estimator.observe(_estimate_key(job), _duration(flight, prediction, elapsed))
+        delivering = await self._write(
+            self._store.transition(
+                job.id,
+                JobStatus.DELIVERING,
+                expected=_RUNNING,
+                finished_at=self._clock.now(),
+                provider_seconds=prediction.predict_time,
+                output_count=len(prediction.output),
+            )
+        )
+        self._release_slot(job.id)
+        if delivering is None:
+            return  # a cancel or the deadline got there first; it tells the user
+        self._jobs[job.id] = delivering
+        self._emit(ev.DELIVERING, delivering)
+        await self._deliver(delivering, prediction)
+
+    async def _time_out(self, flight: _Flight) -> None:
+        job = flight.job
+        self._running.pop(job.id, None)
+        if flight.http is not None:
+            flight.http.cancel()
+        message = f"no result after {self._job_timeout:g} seconds"
+        done = await self._write(
+            self._store.transition(
+                job.id,
+                JobStatus.TIMED_OUT,
+                expected=_RUNNING,
+                error_kind="timed_out",
+                error_message=message,
+                finished_at=self._clock.now(),
+            )
+        )
+        self._release_slot(job.id)
+        if done is None:
+            return
+        await self._cancel_remote(done)
+        await self._announce_end(done)
+
+    async def _end_running(
+        self, flight: _Flight, status: JobStatus, kind: str, message: str, **fields: Any
+    ) -> None:
+        flight.closing = True
+        self._running.pop(flight.job.id, None)
+        try:
+            await self._end(flight.job, status, _RUNNING, kind, message, **fields)
+        finally:
+            self._release_slot(flight.job.id)
+
+    # -- cancel --------------------------------------------------------------------------
+
+    async def _cancel_running(self, job: Job, detail: str) -> CancelResult:
+        flight = self._inflight.get(job.id)
+        if flight is not None:
+            flight.closing = True  # from here on the loop and any poll answer leave it alone
+            self._running.pop(job.id, None)
+            if flight.http is not None:
+                flight.http.cancel()
+        remote = await self._cancel_remote(job)
+        kind = "canceled" if remote else "canceled_provider_may_finish"
+        done = await self._write(
+            self._store.transition(
+                job.id,
+                JobStatus.CANCELED,
+                expected=_RUNNING,
+                detail=detail,
+                error_kind=kind,
+                error_message=detail,
+                finished_at=self._clock.now(),
+            )
+        )
+        if flight is not None:
+            self._release_slot(job.id)
+        if done is None:
+            return CancelResult.ALREADY_FINISHED
+        self._held.add(job.id)
+        self._spawn(self._announce_end(done), f"job-{job.id}-canceled")
+        return CancelResult.CANCELED_REMOTE if remote else CancelResult.CANCELED_LOCAL
+
+    async def _cancel_remote(self, job: Job) -> bool:
+        """Best effort; False when the API has no cancel route or the request failed."""
+        if not job.prediction_id:
+            return False
+        try:
+            return await self._call(self._client.cancel(job.prediction_id), critical=True)
+        except _Aborted:
+            return False
+        except Exception as exc:
+            log.warning("job %d: remote cancel failed (%r)", job.id, exc)
+            return False
+
+    # -- delivery ------------------------------------------------------------------------
+
+    async def _deliver(self, job: Job, prediction: Prediction | None) -> None:
+        """Download every output at once, then hand them to the presenter."""
+        recovered = prediction is None
+        if prediction is None:
+            try:
+                prediction = await self._refetch(job)
+            except _Aborted:
+                return
+            except CometAPIError as exc:
+                await self._end(job, JobStatus.FAILED, _DELIVERING, exc.kind, exc.message)
+                return
+            if prediction is None or prediction.data_removed or not prediction.succeeded:
+                await self._end(
+                    job,
+                    JobStatus.EXPIRED,
+                    _DELIVERING,
+                    "expired",
+                    "the provider deleted the images before they could be delivered",
+                )
+                return
+        try:
+            images = await self._download_all(prediction.output)
+        except _Aborted:
+            return
+        except Exception as exc:
+            if recovered and isinstance(exc, DownloadError) and exc.status in (404, 410):
+                await self._end(
+                    job,
+                    JobStatus.EXPIRED,
+                    _DELIVERING,
+                    "expired",
+                    "the provider deleted the images before they could be delivered",
+                )
+                return
+            if not isinstance(exc, CometAPIError):
+                log.error("job %d: download failed unexpectedly", job.id, exc_info=exc)
+            message = exc.message if isinstance(exc, CometAPIError) else type(exc).__name__
+            await self._end(job, JobStatus.FAILED, _DELIVERING, "download", message)
+            return
+        await self._send(job, images)
+
+    async def _refetch(self, job: Job) -> Prediction | None:
+        """The prediction again, for fresh output URLs; None when the API no longer knows it."""
+        assert job.prediction_id is not None
+        attempt = 0
+        while True:
+            try:
+                return await self._call(
+                    self._client.get(job.prediction_id, timeout=self._poll_request_timeout)
+                )
+            except PredictionNotFoundError:
+                return None
+            except CometAPIError as exc:
+                attempt += 1
+                fatal = isinstance(exc, AuthenticationError | AccessDeniedError)
+                if fatal or attempt > self._delivery_retries:
+                    raise
+                retry_after = exc.retry_after if isinstance(exc, RateLimitedError) else None
+                await self._clock.sleep(self._policy.error_delay(attempt, retry_after))
+
+    async def _download_all(self, urls: Sequence[str]) -> list[DownloadedImage]:
+        futures = [
+            self._start_http(self._client.download(url, timeout=self._download_timeout))
+            for url in urls
+        ]
+        try:
+            await asyncio.wait(futures)
+        except asyncio.CancelledError:
+            for future in futures:
+                future.cancel()
+            raise
+        if any(f.cancelled() for f in futures):
+            raise _Aborted
+        for future in futures:
+            error = future.exception()
+            if error is not None:
+                raise error
+        return [f.result() for f in futures]
+
+    async def _send(self, job: Job, images: list[DownloadedImage]) -> None:
+        """presenter.deliver with retries; the bytes stay in memory across attempts."""
+        attempt = 0
+        while True:
+            if self._stopping:
+                return  # stays `delivering`: the next start delivers it
+            error: DeliveryError | None = None
+            delivered: Job | None = None
+            async with self._critical_section():
+                try:
+                    receipt = await self._presenter.deliver(job, images)
+                except DeliveryError as exc:
+                    error = exc
+                except Exception as exc:
+                    log.error("job %d: presenter.deliver raised", job.id, exc_info=exc)
+                    error = DeliveryError(str(exc) or type(exc).__name__, kind="delivery")
+                else:
+                    self.stats.deliveries += 1
+                    delivered = await self._write(
+                        self._store.transition(
+                            job.id,
+                            JobStatus.SUCCEEDED,
+                            expected=_DELIVERING,
+                            delivered_at=self._clock.now(),
+                            result_message_id=receipt.message_id,
+                            result_attachments=list(receipt.attachments),
+                            delivery_method=receipt.method,
+                            notified=True,
+                        )
+                    )
+            if error is None:
+                if delivered is not None:
+                    self._emit(ev.SUCCEEDED, delivered)
+                else:
+                    log.error("job %d: delivered, but its row was no longer delivering", job.id)
+                self._settle(job.id)
+                return
+            attempt += 1
+            if error.permanent or attempt > self._delivery_retries:
+                await self._end(job, JobStatus.FAILED, _DELIVERING, error.kind, error.message)
+                return
+            log.warning("job %d: delivery failed (%s); retry %d", job.id, error.kind, attempt)
+            await self._clock.sleep(self._retry_delay(attempt))
+
+    # -- ending and telling --------------------------------------------------------------
+
+    async def _end(
+        self,
+        job: Job,
+        status: JobStatus,
+        expected: frozenset[JobStatus],
+        kind: str,
+        message: str,
+        **fields: Any,
+    ) -> None:
+        """A terminal non-success: write it (compare-and-set), then tell the user."""
+        done = await self._write(
+            self._store.transition(
+                job.id,
+                status,
+                expected=expected,
+                detail=kind,
+                error_kind=kind,
+                error_message=message,
+                finished_at=job.finished_at or self._clock.now(),
+                **fields,
+            )
+        )
+        if done is None:
+            return  # someone else ended it and tells the user
+        await self._announce_end(done)
+
+    async def _announce_end(self, job: Job) -> None:
+        self._jobs[job.id] = job
+        self._emit(job.status.value, job)
+        await self._notify_finish(job)
+
+    async def _notify_finish(self, job: Job) -> None:
+        """presenter.finish with retries; notified=1 once it returned."""
+        attempt = 0
+        try:
+            while not self._stopping:
+                told = False
+                async with self._critical_section():
+                    try:
+                        await self._presenter.finish(job)
+                        told = True
+                    except Exception as exc:
+                        log.warning("job %d: presenter.finish failed (%r)", job.id, exc)
+                    if told:
+                        await self._write(self._store.update(job.id, notified=True))
+                if told:
+                    return
+                attempt += 1
+                if attempt > self._delivery_retries:
+                    log.error("job %d: could not tell the user; will retry after a restart", job.id)
+                    return
+                await self._clock.sleep(self._retry_delay(attempt))
+        finally:
+            if not self._stopping:
+                self._settle(job.id)
+
+    # -- events --------------------------------------------------------------------------
+
+    def _emit(
+        self, kind: str, job: Job, *, position: int | None = None, progress: float | None = None
+    ) -> None:
+        self._events.put_nowait(JobEvent(kind, job, position=position, progress=progress))
+
+    async def _pump(self) -> None:
+        """Hand events out in order, one at a time; a slow listener never blocks a job."""
+        while True:
+            event = await self._events.get()
+            try:
+                try:
+                    await self._presenter.progress(event.job, event)
+                except Exception as exc:
+                    log.warning("presenter.progress failed for job %d (%r)", event.job.id, exc)
+                for listener in list(self._listeners):
+                    try:
+                        await listener(event)
+                    except Exception:
+                        log.exception("a job event listener failed")
+            finally:
+                self._events.task_done()
+
+    # -- bookkeeping ---------------------------------------------------------------------
+
+    def _hold(self, job: Job) -> None:
+        self._held.add(job.id)
+        self._jobs[job.id] = job
+
+    def _update(self, flight: _Flight, job: Job) -> None:
+        flight.job = job
+        self._jobs[job.id] = job
+
+    def _settle(self, job_id: int) -> None:
+        """This scheduler is done with the job: wake whoever waits for it."""
+        self._held.discard(job_id)
+        self._jobs.pop(job_id, None)
+        for future in self._waiters.pop(job_id, []):
+            if not future.done():
+                future.set_result(None)
+        self._changed.set()
+
+    def _retry_delay(self, attempt: int) -> float:
+        return min(self._retry_backoff_cap, self._retry_backoff * 2 ** max(0, attempt - 1))
+
+    async def _claim(self, job_id: int) -> bool:
+        until = None if self._lease_seconds is None else self._clock.now() + self._lease_seconds
+        return await self._write(self._store.claim(job_id, self._owner_id, until))
+
+    async def _renew_leases(self) -> None:
+        assert self._lease_seconds
+        while True:
+            await self._clock.sleep(self._lease_seconds / 3)
+            try:
+                await self._write(
+                    self._store.renew(self._owner_id, self._clock.now() + self._lease_seconds)
+                )
+            except Exception:
+                log.exception("could not renew job leases")
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        self._changed.set()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("job task %s failed", task.get_name(), exc_info=task.exception())
+
+    def _start_service(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._service.add(task)
+        task.add_done_callback(self._service_done)
+
+    def _service_done(self, task: asyncio.Task[Any]) -> None:
+        self._service.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.critical("scheduler task %s died", task.get_name(), exc_info=task.exception())
+
+    def _start_http(
+        self, coro: Coroutine[Any, Any, T], *, critical: bool = False
+    ) -> asyncio.Future[T]:
+        future = asyncio.ensure_future(coro)
+        self._http[future] = critical
+        future.add_done_callback(self._http_done)
+        return future
+
+    def _http_done(self, future: asyncio.Future[Any]) -> None:
+        self._http.pop(future, None)
+        if not future.cancelled():
+            future.exception()  # retrieved here; the caller re-raises it
+
+    async def _call(
+        self,
+        coro: Coroutine[Any, Any, T],
+        *,
+        critical: bool = False,
+        flight: _Flight | None = None,
+    ) -> T:
+        """Run one HTTP call as its own task, so stop/cancel/deadline can cut just the call.
+
+        Raises _Aborted when it was cut that way (the caller then stops quietly).
+        """
+        future = self._start_http(coro, critical=critical)
+        if flight is not None:
+            flight.http = future
+        try:
+            await asyncio.wait({future})
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        finally:
+            if flight is not None and flight.http is future:
+                flight.http = None
+        if future.cancelled():
+            raise _Aborted
+        return future.result()
+
+    async def _write(self, coro: Coroutine[Any, Any, T]) -> T:
+        """A database write that cancellation cannot cut in half."""
+        future = asyncio.ensure_future(coro)
+        self._writes.add(future)
+        future.add_done_callback(self._write_done)
+        return await asyncio.shield(future)
+
+    def _write_done(self, future: asyncio.Future[Any]) -> None:
+        self._writes.discard(future)
+        if not future.cancelled() and future.exception() is not None:
+            log.warning("a job write failed: %r", future.exception())
+
+    @contextlib.asynccontextmanager
+    async def _critical_section(self) -> AsyncIterator[None]:
+        """A step whose outside effect must be recorded: stop() waits for it (stop_grace)."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._critical.add(task)
+        try:
+            yield
+        finally:
+            self._critical.discard(task)
+            self._changed.set()
+
+    async def _shutdown(self) -> None:
+        self._stopping = True
+        for task in list(self._service):
+            task.cancel()
+        for future, critical in list(self._http.items()):
+            if not critical:
+                future.cancel()  # status queries and downloads: idempotent, redone on start
+        if self._critical:
+            try:
+                async with asyncio.timeout(self._stop_grace):
+                    while self._critical:
+                        self._changed.clear()
+                        await self._changed.wait()
+            except TimeoutError:
+                log.warning("stopping with %d critical job steps unfinished", len(self._critical))
+        for task in list(self._tasks):
+            task.cancel()
+        for future in list(self._http):
+            future.cancel()
+        await asyncio.gather(*self._tasks, *self._http, *self._service, return_exceptions=True)
+        # Writes already started finish (they are shielded), so the database is consistent.
+        while self._writes:
+            await asyncio.gather(*list(self._writes), return_exceptions=True)
+        if self._pump_task is not None:
+            self._pump_task.cancel()
+            await asyncio.gather(self._pump_task, return_exceptions=True)
+        for futures in self._waiters.values():
+            for future in futures:
+                future.cancel()
+        self._waiters.clear()
+        if self._lease_seconds:
+            try:
+                await self._store.release(self._owner_id)
+            except Exception:
+                log.exception("could not release job leases")
+
+
+def _failure(prediction: Prediction) -> tuple[JobStatus, str, str]:
+    """(status, error_kind, error_message) for a prediction that ended without a result."""
+    kind = prediction.failure_kind
+    if kind == "canceled":
+        return (
+            JobStatus.CANCELED,
+            "canceled_by_provider",
+            prediction.error or "the provider canceled the prediction",
+        )
+    if kind == "safety":
+        return (
+            JobStatus.FAILED,
+            "safety",
+            prediction.error or "the provider's safety filter refused the image",
+        )
+    return (
+        JobStatus.FAILED,
+        "prediction_failed",
+        prediction.error or "the prediction ended without a result",
+    )
+
+
+def _estimate_key(job: Job) -> str:
+    """Durations are learned per model, and per step and output count (they scale with both)."""
+    parts = [job.model]
+    for name in ("num_inference_steps", "num_outputs"):
+        value = job.input.get(name)
+        if value is not None:
+            parts.append(f"{name}={value}")
+    return "|".join(parts)
+
+
+def _duration(flight: _Flight, prediction: Prediction, elapsed: float) -> float:
+    """How long the prediction took, from create to finish, as best we can tell.
+
+    It finished after the last answer that said "running" (`lo`) and before the one that
+    said "done" (`hi`). The provider's own timestamps are more precise; they are trusted
+    inside that bracket only (its clock is not ours).
+    """
+    lo, hi = flight.last_running_elapsed, elapsed
+    created, completed = prediction.created_at, prediction.completed_at
+    if created is not None and completed is not None and completed >= created:
+        return min(hi, max(lo, completed - created))
+    return (lo + hi) / 2
