@@ -1,0 +1,229 @@
+"""Fixtures: a fake CometAPI and a scheduler on one sped-up clock, a real SQLite file, and a
+presenter that records what the Discord layer would have been asked to do."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.cometapi import DownloadedImage, PredictionClient
+from bot.jobs import (
+    DeliveryError,
+    DeliveryReceipt,
+    Job,
+    JobEvent,
+    JobScheduler,
+    NewJob,
+)
+from bot.storage import Database, open_database
+from bot.storage.jobs import JobStore
+from tests.fakes.cometapi import FakeCometAPI
+
+SCHNELL = "black-forest-labs/flux-schnell"
+
+
+class FastClock:
+    """Real time running `factor` times faster: a job second lasts 1/factor real seconds.
+
+    Shared by the fake API (its predictions' timing) and the scheduler (polls, deadlines,
+    backoff), so realistic durations and the real poll policy run in a fraction of the time.
+    """
+
+    def __init__(self, factor: float = 10.0) -> None:
+        self.factor = factor
+        self._mono0 = time.monotonic()
+        self._wall0 = time.time()
+
+    def _elapsed(self) -> float:
+        return (time.monotonic() - self._mono0) * self.factor
+
+    def monotonic(self) -> float:
+        return self._mono0 + self._elapsed()
+
+    def now(self) -> float:
+        return self._wall0 + self._elapsed()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds) / self.factor)
+
+
+class RecordingPresenter:
+    """The Discord layer's part, recorded: progress events, deliveries, finishes.
+
+    `deliver_errors` / `finish_errors` are raised by the next calls, in order; `deliver_gate`
+    (when set) holds every delivery until it opens. A delivery counts only once it returned.
+    """
+
+    def __init__(self, clock: FastClock) -> None:
+        self.clock = clock
+        self.events: list[JobEvent] = []
+        self.delivered: list[tuple[Job, list[DownloadedImage], float]] = []
+        self.deliver_calls = 0
+        self.deliver_errors: list[Exception] = []
+        self.deliver_gate: asyncio.Event | None = None
+        self.deliver_entered = asyncio.Event()
+        self.finished: list[Job] = []
+        self.finish_calls = 0
+        self.finish_errors: list[Exception] = []
+
+    async def progress(self, job: Job, event: JobEvent) -> None:
+        self.events.append(event)
+
+    async def deliver(self, job: Job, images: Sequence[DownloadedImage]) -> DeliveryReceipt:
+        self.deliver_calls += 1
+        self.deliver_entered.set()
+        if self.deliver_gate is not None:
+            await self.deliver_gate.wait()
+        if self.deliver_errors:
+            raise self.deliver_errors.pop(0)
+        self.delivered.append((job, list(images), self.clock.monotonic()))
+        return DeliveryReceipt(
+            message_id=10_000 + job.id,
+            attachments=[
+                {"id": 20_000 + job.id * 10 + i, "filename": f"image-{i + 1}.{img.extension}"}
+                for i, img in enumerate(images)
+            ],
+            method="token",
+        )
+
+    async def finish(self, job: Job) -> None:
+        self.finish_calls += 1
+        if self.finish_errors:
+            raise self.finish_errors.pop(0)
+        self.finished.append(job)
+
+    def delivered_ids(self) -> list[int]:
+        return [job.id for job, _, _ in self.delivered]
+
+    def events_for(self, job_id: int, kind: str | None = None) -> list[JobEvent]:
+        return [e for e in self.events if e.job.id == job_id and (kind is None or e.kind == kind)]
+
+
+@pytest.fixture
+def clock(request: pytest.FixtureRequest) -> FastClock:
+    """x10 unless the test says `@pytest.mark.clock_factor(N)`."""
+    marker = request.node.get_closest_marker("clock_factor")
+    return FastClock(marker.args[0] if marker else 10.0)
+
+
+@pytest.fixture
+async def fake(clock: FastClock) -> AsyncIterator[FakeCometAPI]:
+    server = FakeCometAPI(duration=2.0, start_delay=0.2, clock=clock.monotonic)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as http:
+        yield http
+
+
+@pytest.fixture
+def client(
+    session: aiohttp.ClientSession, fake: FakeCometAPI, clock: FastClock
+) -> PredictionClient:
+    return PredictionClient(
+        session,
+        base_url=fake.base_url,
+        api_key=fake.api_key,
+        sleep=clock.sleep,
+        random=lambda: 0.5,
+        read_timeout=5,
+        backoff_base=0.2,  # job seconds: the client sleeps on the shared fast clock
+        backoff_cap=2.0,
+    )
+
+
+@pytest.fixture
+async def db(tmp_path: Any) -> AsyncIterator[Database]:
+    database = await open_database(f"sqlite:///{tmp_path}/bot.db")
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest.fixture
+def store(db: Database, clock: FastClock) -> JobStore:
+    return JobStore(db, clock)
+
+
+@pytest.fixture
+def presenter(clock: FastClock) -> RecordingPresenter:
+    return RecordingPresenter(clock)
+
+
+MakeScheduler = Callable[..., JobScheduler]
+
+
+@pytest.fixture
+async def make_scheduler(
+    store: JobStore, client: PredictionClient, presenter: RecordingPresenter, clock: FastClock
+) -> AsyncIterator[MakeScheduler]:
+    """Build schedulers on the shared store/client/presenter; all are stopped at the end."""
+    made: list[JobScheduler] = []
+
+    def make(**overrides: Any) -> JobScheduler:
+        options: dict[str, Any] = {
+            "store": store,
+            "client": client,
+            "presenter": presenter,
+            "max_concurrent": 4,
+            "job_timeout": 600,
+            "clock": clock,
+            "poll_request_timeout": 30,
+            "retry_backoff": 0.5,
+            "stop_grace": 1.0,
+        }
+        options.update(overrides)
+        scheduler = JobScheduler(**options)
+        made.append(scheduler)
+        return scheduler
+
+    yield make
+    for scheduler in made:
+        await scheduler.stop()
+
+
+AddJob = Callable[..., Awaitable[Job]]
+
+
+@pytest.fixture
+def add_job(store: JobStore) -> AddJob:
+    """Write a queued job as the Discord layer's admission would."""
+    counter = iter(range(1, 1_000_000))
+
+    async def add(user_id: int = 1, *, model: str = SCHNELL, **input: Any) -> Job:
+        n = next(counter)
+        fields = {"prompt": f"job {n}", **input}
+        return await store.insert(
+            NewJob(
+                kind="imagine",
+                user_id=user_id,
+                guild_id=42,
+                channel_id=7,
+                model=model,
+                prompt=str(fields["prompt"]),
+                input=fields,
+                image_count=int(fields.get("num_outputs", 1)),
+            )
+        )
+
+    return add
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "clock_factor(n): how much faster the job clock runs")
+
+
+def transient(kind: str = "discord_unavailable") -> DeliveryError:
+    return DeliveryError("Discord answered 503", kind=kind, permanent=False)

@@ -1,0 +1,237 @@
+"""JobScheduler polling: few polls, quick delivery, backoff on 429/5xx, hangs and deadlines."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+
+import pytest
+
+from bot.jobs import JobEvent, JobStatus, NewJob
+from bot.storage.jobs import JobStore
+from tests.bot.jobs.conftest import AddJob, FastClock, MakeScheduler, RecordingPresenter
+from tests.fakes.cometapi import FakeCometAPI
+
+SHORT, LONG = "test/short", "test/long"
+
+
+def polls_for(fake: FakeCometAPI, prediction_id: str | None) -> int:
+    return sum(1 for r in fake.requests_for("get") if r.path.endswith(f"/{prediction_id}"))
+
+
+def lateness(fake: FakeCometAPI, prediction_id: str | None) -> float:
+    """Job seconds from the prediction finishing to the status query that saw it done."""
+    assert prediction_id is not None
+    finished = fake.finished_at(prediction_id)
+    seen = [
+        r.time
+        for r in fake.requests_for("get")
+        if r.path.endswith(f"/{prediction_id}") and r.time >= finished
+    ]
+    return min(seen) - finished
+
+
+def overhead(presenter: RecordingPresenter, fake: FakeCometAPI, job_id: int, pid: str) -> float:
+    """Job seconds from the prediction finishing on the fake to the delivery callback."""
+    (delivered_at,) = [t for job, _, t in presenter.delivered if job.id == job_id]
+    return delivered_at - fake.finished_at(pid)
+
+
+@pytest.mark.clock_factor(20)
+async def test_short_and_long_predictions_land_with_few_polls(
+    make_scheduler: MakeScheduler,
+    add_job: AddJob,
+    presenter: RecordingPresenter,
+    fake: FakeCometAPI,
+) -> None:
+    """Once a model's duration is known, a 1.5 s and a 12 s prediction take a few polls each,
+    far fewer than a 1-second poller, and are seen done within a quarter second or so."""
+    fake.start_delay = 0.3
+    fake.set_model_behaviour(SHORT, duration=1.2)
+    fake.set_model_behaviour(LONG, duration=12.0)
+    scheduler = make_scheduler(max_concurrent=8)
+    await scheduler.start()
+
+    # First of each model: nothing known yet (the age-based interval and the logs' progress
+    # only), so about what a 1-second poller spends; it is the history that saves polls.
+    cold = [await add_job(model=SHORT), await add_job(model=LONG)]
+    for job in cold:
+        await scheduler.enqueue(job)
+    cold_done = [await scheduler.wait_for_job(j.id) for j in cold]
+    cold_polls = [polls_for(fake, j.prediction_id) for j in cold_done]
+    assert cold_polls[0] <= 6  # a 1 s poller: 2
+    assert cold_polls[1] <= 15  # a 1 s poller: 13
+
+    warm = [await add_job(model=m) for m in (SHORT, SHORT, SHORT, LONG, LONG, LONG)]
+    for job in warm:
+        await scheduler.enqueue(job)
+    warm_done = [await scheduler.wait_for_job(j.id) for j in warm]
+    assert all(j.status is JobStatus.SUCCEEDED for j in warm_done)
+    short_polls = [polls_for(fake, j.prediction_id) for j in warm_done[:3]]
+    long_polls = [polls_for(fake, j.prediction_id) for j in warm_done[3:]]
+    assert max(short_polls) <= 3, short_polls
+    # Looks at 5 and 10 s (the cap), then from one spread (5% after one sample) before the
+    # usual finish every 0.25 s: 5 or 6, against a 1-second poller's 13.
+    assert max(long_polls) <= 7, long_polls
+    # Overdue polls come every max(0.25 s, half the time overdue): late by well under half a
+    # second (a 1-second poller: 0.5 s on average, up to 1 s).
+    late = sorted(lateness(fake, j.prediction_id) for j in warm_done)
+    assert late[-1] < 0.6, late
+    assert late[len(late) // 2] < 0.4, late
+    estimates = scheduler.stats.estimates()
+    assert estimates[SHORT].duration == pytest.approx(1.5, abs=0.3)
+    assert estimates[LONG].duration == pytest.approx(12.3, abs=0.6)
+
+
+async def test_durations_learned_before_a_restart_are_used_at_once(
+    make_scheduler: MakeScheduler, store: JobStore, add_job: AddJob, fake: FakeCometAPI
+) -> None:
+    """Past deliveries in the database seed the estimates: the first job after a start is
+    found done at the first or second look."""
+    fake.set_model_behaviour(LONG, duration=6.0)
+    fake.start_delay = 0.2
+    for n in range(3):
+        old = await store.insert(
+            NewJob("imagine", 9, None, None, LONG, f"old {n}", {"prompt": "x"}, 1)
+        )
+        await store.transition(
+            old.id, JobStatus.SUCCEEDED, started_at=1000.0, finished_at=1006.2, notified=True
+        )
+    scheduler = make_scheduler()
+    await scheduler.start()
+    assert scheduler.stats.estimates()[LONG].duration == pytest.approx(6.2)
+    job = await add_job(model=LONG)
+    await scheduler.enqueue(job)
+    done = await scheduler.wait_for_job(job.id)
+    assert done.status is JobStatus.SUCCEEDED
+    assert polls_for(fake, done.prediction_id) <= 3  # one capped look at 5 s, then the finish
+
+
+async def test_rate_limits_and_server_errors_are_survived(
+    make_scheduler: MakeScheduler, add_job: AddJob, fake: FakeCometAPI
+) -> None:
+    """Bursts of 429 (with Retry-After), 503 on status queries and 503 on create all pass:
+    every job is delivered, each created once, and Retry-After spaces the queries."""
+    fake.duration = 1.0
+    fake.fail_next(2, 503, route="create")  # a 503 to a create surely did not run it
+    fake.fail_next(6, 429, route="get", headers={"Retry-After": "1"})
+    scheduler = make_scheduler()
+    await scheduler.start()
+    first = await add_job()
+    await scheduler.enqueue(first)
+    done = await scheduler.wait_for_job(first.id)
+    assert done.status is JobStatus.SUCCEEDED
+    times = [r.time for r in fake.requests_for("get")]
+    gaps = [b - a for a, b in itertools.pairwise(times[:7])]
+    assert min(gaps) >= 0.95, gaps  # the client and then the scheduler waited as told
+    assert scheduler.stats.poll_errors >= 1
+
+    fake.fail_next(12, 503, route="get")
+    more = [await add_job(user_id=u) for u in (2, 3, 4)]
+    for job in more:
+        await scheduler.enqueue(job)
+    for job in more:
+        assert (await scheduler.wait_for_job(job.id)).status is JobStatus.SUCCEEDED
+    assert len(fake.predictions) == 4  # nothing created twice
+
+
+async def test_a_hanging_status_query_does_not_delay_other_jobs(
+    make_scheduler: MakeScheduler,
+    add_job: AddJob,
+    presenter: RecordingPresenter,
+    fake: FakeCometAPI,
+    store: JobStore,
+) -> None:
+    """While one job's status query hangs, the others are delivered on time; the hung one
+    is retried after its request timeout and delivered too."""
+    fake.set_model_behaviour("test/hang", duration=0.5, hang_get=True)
+    fake.duration = 2.0
+    scheduler = make_scheduler(poll_request_timeout=0.6)  # real seconds, the client's clock
+    await scheduler.start()
+    stuck = await add_job(model="test/hang")
+    await scheduler.enqueue(stuck)
+    others = [await add_job(user_id=u) for u in (2, 3, 4)]
+    for job in others:
+        await scheduler.enqueue(job)
+    for job in others:
+        done = await scheduler.wait_for_job(job.id)
+        assert overhead(presenter, fake, job.id, done.prediction_id or "") < 0.6
+    hung = await store.get(stuck.id)
+    assert hung is not None and hung.status is JobStatus.RUNNING  # its query is still hanging
+
+    fake.set_model_behaviour("test/hang", duration=0.5)  # answers again from now on
+    done = await scheduler.wait_for_job(stuck.id)
+    assert done.status is JobStatus.SUCCEEDED
+    assert scheduler.stats.poll_errors >= 1
+
+
+async def test_deadline_times_out_cancels_remotely_and_frees_the_slot(
+    make_scheduler: MakeScheduler,
+    add_job: AddJob,
+    presenter: RecordingPresenter,
+    fake: FakeCometAPI,
+    store: JobStore,
+) -> None:
+    """A prediction still running at job_timeout ends timed_out, a remote cancel is sent,
+    the user is told, and the next queued job starts."""
+    fake.set_model_behaviour("test/slow", duration=100.0)
+    scheduler = make_scheduler(max_concurrent=1, job_timeout=3.0)
+    await scheduler.start()
+    slow, after = await add_job(model="test/slow"), await add_job(user_id=2)
+    await scheduler.enqueue(slow)
+    assert await scheduler.enqueue(after) == 1
+    done = await scheduler.wait_for_job(slow.id)
+    assert done.status is JobStatus.TIMED_OUT
+    assert done.error_kind == "timed_out" and done.notified
+    assert done.finished_at is not None and done.submitted_at is not None
+    assert 3.0 <= done.finished_at - done.submitted_at < 4.0
+    cancels = fake.requests_for("cancel")
+    assert [r.path for r in cancels] == [f"/replicate/v1/predictions/{done.prediction_id}/cancel"]
+    assert fake.status(done.prediction_id or "") == "canceled"
+    assert [j.id for j in presenter.finished] == [slow.id]
+    assert (await scheduler.wait_for_job(after.id)).status is JobStatus.SUCCEEDED
+    await scheduler.wait_idle()
+    assert [e.kind for e in presenter.events_for(slow.id)][-1] == "timed_out"
+    assert (await store.get(slow.id)) == done
+
+
+async def test_deadline_fires_even_while_a_status_query_hangs(
+    make_scheduler: MakeScheduler, add_job: AddJob, fake: FakeCometAPI, clock: FastClock
+) -> None:
+    """A query hanging past the job's deadline does not postpone the deadline."""
+    fake.set_model_behaviour("test/hang", duration=100.0, hang_get=True)
+    scheduler = make_scheduler(job_timeout=2.0, poll_request_timeout=30)
+    await scheduler.start()
+    job = await add_job(model="test/hang")
+    started = clock.monotonic()
+    await scheduler.enqueue(job)
+    done = await scheduler.wait_for_job(job.id)
+    assert done.status is JobStatus.TIMED_OUT
+    assert clock.monotonic() - started < 3.5
+    assert len(fake.requests_for("cancel")) == 1
+
+
+async def test_polls_run_concurrently(
+    make_scheduler: MakeScheduler, add_job: AddJob, fake: FakeCometAPI
+) -> None:
+    """Several hanging queries are in flight at once (one task per request, not a queue)."""
+    fake.set_model_behaviour("test/hang", duration=0.1, hang_get=True)
+    scheduler = make_scheduler(poll_request_timeout=30)
+    await scheduler.start()
+    jobs = [await add_job(user_id=u, model="test/hang") for u in range(3)]
+    gets = asyncio.Event()
+
+    async def watch(event: JobEvent) -> None:
+        return None
+
+    scheduler.subscribe(watch)
+    for job in jobs:
+        await scheduler.enqueue(job)
+    while len(fake.requests_for("get")) < 3:
+        # Wait for the fake to have seen three queries; each one hangs until stopped.
+        await asyncio.sleep(0.01)
+        if gets.is_set():
+            break
+    assert len(fake.requests_for("get")) == 3
+    assert math.isfinite(scheduler.stats.polls) and scheduler.stats.polls == 3

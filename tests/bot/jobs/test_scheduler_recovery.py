@@ -1,0 +1,328 @@
+"""Restart recovery: every unfinished job is resumed from its stored state; no job is created
+twice and nobody is told twice, wherever the previous process stopped."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import aiohttp
+
+from bot.cometapi import PredictionClient
+from bot.jobs import Job, JobEvent, JobScheduler, JobStatus
+from bot.storage.jobs import JobStore
+from tests.bot.jobs.conftest import (
+    SCHNELL,
+    AddJob,
+    FastClock,
+    MakeScheduler,
+    RecordingPresenter,
+)
+from tests.fakes.cometapi import FakeCometAPI
+
+
+def told(presenter: RecordingPresenter) -> Counter[int]:
+    """How many times each job's user was told (a delivery or a finish)."""
+    return Counter(presenter.delivered_ids() + [j.id for j in presenter.finished])
+
+
+async def when(scheduler: JobScheduler, kind: str, job_id: int) -> None:
+    """Return once the scheduler emitted `kind` for the job."""
+    seen = asyncio.Event()
+
+    async def on_event(event: JobEvent) -> None:
+        if event.kind == kind and event.job.id == job_id:
+            seen.set()
+
+    unsubscribe = scheduler.subscribe(on_event)
+    try:
+        await seen.wait()
+    finally:
+        unsubscribe()
+
+
+async def as_submitting(store: JobStore, job: Job, prediction_id: str | None = None) -> None:
+    now = store.clock.now()
+    await store.transition(
+        job.id,
+        JobStatus.SUBMITTING,
+        attempts=1,
+        submitted_at=now,
+        deadline_at=now + 600,
+    )
+    if prediction_id:
+        await store.update(job.id, prediction_id=prediction_id)
+
+
+async def test_every_stored_state_is_resumed(
+    make_scheduler: MakeScheduler,
+    add_job: AddJob,
+    store: JobStore,
+    client: PredictionClient,
+    presenter: RecordingPresenter,
+    fake: FakeCometAPI,
+) -> None:
+    """Rows left in each state by a dead process: each ends right, each user told once."""
+    fake.duration = 0.5
+    fake.set_model_behaviour("test/gone", duration=0.1, data_removed=True)
+    queued = await add_job(prompt="queued")
+
+    mid_create = await add_job(prompt="mid create")
+    await as_submitting(store, mid_create)
+
+    created = await add_job(prompt="created, id saved")
+    pred = await client.create(SCHNELL, created.input)
+    await as_submitting(store, created, pred.id)
+
+    running = await add_job(prompt="running")
+    pred = await client.create(SCHNELL, running.input)
+    await as_submitting(store, running, pred.id)
+    await store.transition(running.id, JobStatus.RUNNING, started_at=store.clock.now())
+
+    delivering = await add_job(prompt="delivering")
+    pred = await client.create(SCHNELL, delivering.input)
+    fake.finish_now(pred.id)
+    await as_submitting(store, delivering, pred.id)
+    await store.transition(delivering.id, JobStatus.DELIVERING, finished_at=store.clock.now())
+
+    expired = await add_job(model="test/gone", prompt="outputs gone")
+    pred = await client.create("test/gone", expired.input)
+    await fake.wait_finished(pred.id)
+    await as_submitting(store, expired, pred.id)
+    await store.transition(expired.id, JobStatus.DELIVERING, finished_at=store.clock.now())
+
+    failed_untold = await add_job(prompt="failed, user not told")
+    await store.transition(failed_untold.id, JobStatus.FAILED, error_kind="no_credit")
+    done_told = await add_job(prompt="delivered and told")
+    await store.transition(done_told.id, JobStatus.SUCCEEDED, notified=True)
+    done_before = await store.get(done_told.id)
+    direct_creates = len(fake.requests_for("create"))
+
+    scheduler = make_scheduler()
+    await scheduler.start()
+    ids = [queued, mid_create, created, running, delivering, expired, failed_untold]
+    final = {j.id: await scheduler.wait_for_job(j.id) for j in ids}
+    await scheduler.wait_idle()
+
+    for job in (queued, created, running, delivering):
+        assert final[job.id].status is JobStatus.SUCCEEDED, final[job.id]
+    assert final[mid_create.id].status is JobStatus.FAILED
+    assert final[mid_create.id].error_kind == "interrupted"
+    assert final[expired.id].status is JobStatus.EXPIRED
+    assert final[expired.id].error_kind == "expired"
+    assert final[failed_untold.id].status is JobStatus.FAILED
+    assert all(j.notified for j in final.values())
+    assert told(presenter) == Counter({j.id: 1 for j in ids})
+    assert len(fake.requests_for("create")) == direct_creates + 1  # only the queued one
+    assert await store.get(done_told.id) == done_before  # finished and told: left alone
+    assert done_told.id not in told(presenter)
+
+
+async def test_killed_while_queued_and_running(
+    make_scheduler: MakeScheduler,
+    add_job: AddJob,
+    presenter: RecordingPresenter,
+    fake: FakeCometAPI,
+) -> None:
+    """Killed with one job running and two queued: after a restart all three are delivered,
+    each created once."""
+    fake.duration = 2.0
+    first = make_scheduler(max_concurrent=1, stop_grace=0)
+    await first.start()
+    jobs = [await add_job(user_id=u) for u in (1, 2, 3)]
+    for job in jobs:
+        await first.enqueue(job)
+    await when(first, "started", jobs[0].id)
+    await first.stop()
+
+    second = make_scheduler(max_concurrent=1)
+    await second.start()
+    finals = [await second.wait_for_job(j.id) for j in jobs]
+    assert all(j.status is JobStatus.SUCCEEDED for j in finals)
+    assert told(presenter) == Counter({j.id: 1 for j in jobs})
+    assert len(fake.requests_for("create")) == 3
+
+
+async def test_killed_while_a_status_query_hangs(
+    make_scheduler: MakeScheduler,
+    add_job: AddJob,
+    presenter: RecordingPresenter,
+    fake: FakeCometAPI,
+    store: JobStore,
+) -> None:
+    """Killed mid-poll: the query is cancelled, the job stays running, the next process
+    polls the same prediction and delivers it."""
+    fake.set_model_behaviour("test/hang", duration=0.5, hang_get=True)
+    first = make_scheduler(stop_grace=0)
+    await first.start()
+    job = await add_job(model="test/hang")
+    await first.enqueue(job)
+    while not fake.requests_for("get"):
+        await asyncio.sleep(0.01)  # the fake has the query; it hangs
+    await first.stop()
+    stored = await store.get(job.id)
+    assert stored is not None and stored.status is JobStatus.RUNNING
+
+    fake.set_model_behaviour("test/hang", duration=0.5)
+    second = make_scheduler()
+    await second.start()
+    assert (await second.wait_for_job(job.id)).status is JobStatus.SUCCEEDED
+    assert told(presenter) == Counter({job.id: 1})
+    assert len(fake.requests_for("create")) == 1
+
+
+async def test_killed_mid_delivery(
+    make_scheduler: MakeScheduler,
+    add_job: AddJob,
+    presenter: RecordingPresenter,
+    fake: FakeCometAPI,
+    store: JobStore,
+) -> None:
+    """Killed while the presenter was sending: the job stays delivering and the next
+    process fetches fresh URLs and delivers it once."""
+    presenter.deliver_gate = asyncio.Event()
+    first = make_scheduler(stop_grace=0)
+    await first.start()
+    job = await add_job()
+    await first.enqueue(job)
+    await presenter.deliver_entered.wait()
+    await first.stop()
+    stored = await store.get(job.id)
+    assert stored is not None and stored.status is JobStatus.DELIVERING
+
+    presenter.deliver_gate.set()
+    second = make_scheduler()
+    await second.start()
+    assert (await second.wait_for_job(job.id)).status is JobStatus.SUCCEEDED
+    assert told(presenter) == Counter({job.id: 1})
+    assert presenter.deliver_calls == 2  # the cut one, then the one that landed
+    assert len(fake.requests_for("create")) == 1
+
+
+async def test_clean_stop_lets_a_delivery_in_progress_finish(
+    make_scheduler: MakeScheduler,
+    add_job: AddJob,
+    presenter: RecordingPresenter,
+    store: JobStore,
+) -> None:
+    """stop() waits (up to stop_grace) for a delivery under way and records it: a restart
+    then has nothing to redo."""
+    presenter.deliver_gate = asyncio.Event()
+    first = make_scheduler(stop_grace=5)
+    await first.start()
+    job = await add_job()
+    await first.enqueue(job)
+    await presenter.deliver_entered.wait()
+    stopping = asyncio.create_task(first.stop())
+    await asyncio.sleep(0)
+    presenter.deliver_gate.set()
+    await stopping
+    stored = await store.get(job.id)
+    assert stored is not None and stored.status is JobStatus.SUCCEEDED and stored.notified
+
+    second = make_scheduler()
+    await second.start()
+    await second.wait_idle()
+    assert told(presenter) == Counter({job.id: 1})
+
+
+async def test_killed_mid_create_is_not_created_again(
+    make_scheduler: MakeScheduler,
+    add_job: AddJob,
+    presenter: RecordingPresenter,
+    fake: FakeCometAPI,
+    store: JobStore,
+) -> None:
+    """Killed while a create was unanswered: the job stays submitting without an id, and the
+    next process ends it "interrupted" rather than risk running it twice."""
+    fake.hang("create")
+    first = make_scheduler(stop_grace=0)
+    await first.start()
+    job = await add_job()
+    await first.enqueue(job)
+    while not fake.requests_for("create"):
+        await asyncio.sleep(0.01)  # the create reached the fake (it will not answer)
+    await first.stop()
+    stored = await store.get(job.id)
+    assert stored is not None and stored.status is JobStatus.SUBMITTING
+    assert stored.prediction_id is None
+
+    second = make_scheduler()
+    await second.start()
+    done = await second.wait_for_job(job.id)
+    assert done.status is JobStatus.FAILED and done.error_kind == "interrupted"
+    assert done.notified
+    assert len(fake.requests_for("create")) == 1
+    assert told(presenter) == Counter({job.id: 1})
+
+
+async def test_clean_stop_records_a_create_that_answers_in_time(
+    store: JobStore,
+    presenter: RecordingPresenter,
+    fake: FakeCometAPI,
+    clock: FastClock,
+    add_job: AddJob,
+    make_scheduler: MakeScheduler,
+) -> None:
+    """A create under way when stop() is called is allowed to answer (stop_grace) and its
+    prediction id is stored, so the next process delivers it instead of failing it."""
+    fake.duration = 0.4  # with Prefer: wait the fake holds the create until the end
+    async with aiohttp.ClientSession() as session:
+        slow_client = PredictionClient(
+            session, base_url=fake.base_url, api_key=fake.api_key, prefer_wait=1
+        )
+        first = JobScheduler(
+            store=store,
+            client=slow_client,
+            presenter=presenter,
+            max_concurrent=2,
+            job_timeout=600,
+            clock=clock,
+            stop_grace=5,
+        )
+        await first.start()
+        job = await add_job()
+        await first.enqueue(job)
+        while not fake.requests_for("create"):
+            await asyncio.sleep(0.01)
+        await first.stop()
+    stored = await store.get(job.id)
+    assert stored is not None and stored.prediction_id is not None
+    assert stored.status is JobStatus.RUNNING
+
+    second = make_scheduler()
+    await second.start()
+    assert (await second.wait_for_job(job.id)).status is JobStatus.SUCCEEDED
+    assert told(presenter) == Counter({job.id: 1})
+    assert len(fake.requests_for("create")) == 1
+
+
+async def test_leases_are_claimed_renewed_and_released(
+    make_scheduler: MakeScheduler,
+    add_job: AddJob,
+    store: JobStore,
+    fake: FakeCometAPI,
+    clock: FastClock,
+) -> None:
+    """With leases on, a job is held by this owner while active, released on stop, and a
+    job another live owner holds is left alone."""
+    fake.set_model_behaviour("test/slow", duration=100.0)
+    foreign = await add_job(user_id=5)
+    assert await store.claim(foreign.id, "other-process", clock.now() + 1000)
+    scheduler = make_scheduler(owner_id="proc-a", lease_seconds=3.0)
+    await scheduler.start()
+    job = await add_job(model="test/slow")
+    await scheduler.enqueue(job)
+    await when(scheduler, "started", job.id)
+    held = await store.get(job.id)
+    assert held is not None and held.lease_owner == "proc-a"
+    assert held.lease_expires_at is not None and held.lease_expires_at > clock.now()
+    first_expiry = held.lease_expires_at
+    await clock.sleep(1.5)  # the renewal runs every lease/3
+    renewed = await store.get(job.id)
+    assert renewed is not None and (renewed.lease_expires_at or 0) > first_expiry
+    assert (await store.get(foreign.id)).status is JobStatus.QUEUED  # type: ignore[union-attr]
+    assert scheduler.position(foreign.id) is None
+    await scheduler.stop()
+    released = await store.get(job.id)
+    assert released is not None and released.lease_owner is None
