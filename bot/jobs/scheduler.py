@@ -90,6 +90,7 @@ _DELIVERING = frozenset({JobStatus.DELIVERING})
 # Consecutive 404s on a status query before a running prediction is declared lost: a gateway
 # may answer 404 for a moment right after the create.
 _NOT_FOUND_LIMIT = 3
+_POLLS_KEPT = 10_000  # per-job poll counts kept in SchedulerStats
 
 
 class _Aborted(Exception):
@@ -110,6 +111,12 @@ class SchedulerStats:
     def estimates(self) -> dict[str, ModelEstimate]:
         """Per-model duration estimates (EWMA of finished durations)."""
         return self.estimator.snapshot()
+
+    def count_poll(self, job_id: int) -> None:
+        self.polls += 1
+        self.polls_by_job[job_id] = self.polls_by_job.get(job_id, 0) + 1
+        if len(self.polls_by_job) > _POLLS_KEPT:  # a long-lived bot: keep the newest jobs
+            del self.polls_by_job[next(iter(self.polls_by_job))]
 
 
 @dataclass(eq=False)
@@ -152,6 +159,7 @@ class JobScheduler:
         retry_backoff_cap: float = 30.0,
         stop_grace: float = 5.0,
         download_timeout: float = 60,
+        event_timeout: float = 30,
     ) -> None:
         if max_concurrent < 1:
             raise ValueError("max_concurrent must be at least 1")
@@ -170,6 +178,7 @@ class JobScheduler:
         self._retry_backoff_cap = retry_backoff_cap
         self._stop_grace = stop_grace
         self._download_timeout = download_timeout
+        self._event_timeout = event_timeout  # a stuck listener must not hold the others
         self._estimator = DurationEstimator(self._policy.ewma_alpha)
         self.stats = SchedulerStats(self._estimator)
 
@@ -268,7 +277,7 @@ class JobScheduler:
             if done is None:
                 self._settle(job_id)
                 return CancelResult.ALREADY_FINISHED
-            self._spawn(self._announce_end(done), f"job-{job_id}-canceled")
+            self._spawn(self._announce_end(done), f"job-{job_id}-canceled", job_id)
             return CancelResult.DEQUEUED
 
         flight = self._inflight.get(job_id)
@@ -297,7 +306,7 @@ class JobScheduler:
             if done is None:
                 return await self.cancel(job_id, by_user_id=by_user_id)
             self._held.add(job_id)
-            self._spawn(self._announce_end(done), f"job-{job_id}-canceled")
+            self._spawn(self._announce_end(done), f"job-{job_id}-canceled", job_id)
             return CancelResult.DEQUEUED
         if job.status is JobStatus.SUBMITTING:
             # A create cut short by a shutdown, or another process's create: we cannot know
@@ -316,7 +325,7 @@ class JobScheduler:
             if done is None:
                 return await self.cancel(job_id, by_user_id=by_user_id)
             self._held.add(job_id)
-            self._spawn(self._announce_end(done), f"job-{job_id}-canceled")
+            self._spawn(self._announce_end(done), f"job-{job_id}-canceled", job_id)
             return CancelResult.CANCELED_LOCAL
         if job.status is JobStatus.RUNNING:
             return await self._cancel_running(job, detail)
@@ -405,15 +414,16 @@ class JobScheduler:
                         "submitted again, so that it cannot run twice",
                     ),
                     f"job-{job.id}-interrupted",
+                    job.id,
                 )
             elif job.status is JobStatus.RUNNING:
                 self._track(self._new_flight(job), recovered=True)
             elif job.status is JobStatus.DELIVERING:
-                self._spawn(self._deliver(job, None), f"job-{job.id}-redeliver")
+                self._spawn(self._deliver(job, None), f"job-{job.id}-redeliver", job.id)
         for job in await self._store.unnotified_terminal():
             if job.id not in self._held:
                 self._hold(job)
-                self._spawn(self._notify_finish(job), f"job-{job.id}-finish")
+                self._spawn(self._notify_finish(job), f"job-{job.id}-finish", job.id)
         self._emit_positions()
 
     # -- dispatch ------------------------------------------------------------------------
@@ -428,7 +438,7 @@ class JobScheduler:
             self._last_positions.pop(job.id, None)
             flight = self._new_flight(job)
             self._inflight[job.id] = flight
-            self._spawn(self._submit(flight), f"job-{job.id}-submit")
+            self._spawn(self._submit(flight), f"job-{job.id}-submit", job.id)
         if emit:
             self._emit_positions()
 
@@ -514,6 +524,7 @@ class JobScheduler:
             if running is None:
                 log.error("job %d changed during its create; canceling the prediction", job.id)
                 self._release_slot(job.id)
+                self._settle(job.id)
                 with contextlib.suppress(Exception):
                     await self._call(self._client.cancel(prediction.id), critical=True)
                 return
@@ -558,25 +569,37 @@ class JobScheduler:
     async def _poll_loop(self) -> None:
         """The one owner of every running prediction: start due polls, enforce deadlines."""
         while True:
-            now = self._clock.monotonic()
-            wake_at = math.inf
-            for flight in list(self._running.values()):
-                if flight.closing:
-                    continue
-                if now >= flight.deadline_mono:
-                    flight.closing = True
-                    self._spawn(self._time_out(flight), f"job-{flight.job.id}-timeout")
-                    continue
-                wake_at = min(wake_at, flight.deadline_mono)
-                if flight.poll_task is None:
-                    if now >= flight.next_poll:
-                        flight.poll_task = self._spawn(
-                            self._poll(flight), f"job-{flight.job.id}-poll"
-                        )
-                    else:
-                        wake_at = min(wake_at, flight.next_poll)
-            self._wake.clear()
-            await self._sleep_or_wake(wake_at - now)
+            try:
+                await self._poll_round()
+            except Exception:
+                log.exception("the polling loop hit an error; going on")
+                await self._clock.sleep(self._policy.overdue_interval)
+
+    async def _poll_round(self) -> None:
+        """One look at every running prediction, then sleep until the next thing is due.
+
+        Linear in the running predictions, which are at most max_concurrent (plus recovered
+        ones): a heap would buy nothing at that size.
+        """
+        now = self._clock.monotonic()
+        wake_at = math.inf
+        for flight in list(self._running.values()):
+            if flight.closing:
+                continue
+            if now >= flight.deadline_mono:
+                flight.closing = True
+                self._spawn(self._time_out(flight), f"job-{flight.job.id}-timeout", flight.job.id)
+                continue
+            wake_at = min(wake_at, flight.deadline_mono)
+            if flight.poll_task is None:
+                if now >= flight.next_poll:
+                    flight.poll_task = self._spawn(
+                        self._poll(flight), f"job-{flight.job.id}-poll", flight.job.id
+                    )
+                else:
+                    wake_at = min(wake_at, flight.next_poll)
+        self._wake.clear()
+        await self._sleep_or_wake(wake_at - now)
 
     async def _sleep_or_wake(self, delay: float) -> None:
         if math.isinf(delay):
@@ -593,8 +616,7 @@ class JobScheduler:
     async def _poll(self, flight: _Flight) -> None:
         job = flight.job
         try:
-            self.stats.polls += 1
-            self.stats.polls_by_job[job.id] = self.stats.polls_by_job.get(job.id, 0) + 1
+            self.stats.count_poll(job.id)
             assert flight.prediction_id is not None
             try:
                 prediction = await self._call(
@@ -744,7 +766,7 @@ class JobScheduler:
         if done is None:
             return CancelResult.ALREADY_FINISHED
         self._held.add(job.id)
-        self._spawn(self._announce_end(done), f"job-{job.id}-canceled")
+        self._spawn(self._announce_end(done), f"job-{job.id}-canceled", job.id)
         return CancelResult.CANCELED_REMOTE if remote else CancelResult.CANCELED_LOCAL
 
     async def _cancel_remote(self, job: Job) -> bool:
@@ -955,12 +977,14 @@ class JobScheduler:
             event = await self._events.get()
             try:
                 try:
-                    await self._presenter.progress(event.job, event)
+                    async with asyncio.timeout(self._event_timeout):
+                        await self._presenter.progress(event.job, event)
                 except Exception as exc:
                     log.warning("presenter.progress failed for job %d (%r)", event.job.id, exc)
                 for listener in list(self._listeners):
                     try:
-                        await listener(event)
+                        async with asyncio.timeout(self._event_timeout):
+                            await listener(event)
                     except Exception:
                         log.exception("a job event listener failed")
             finally:
@@ -1003,17 +1027,27 @@ class JobScheduler:
             except Exception:
                 log.exception("could not renew job leases")
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+    def _spawn(
+        self, coro: Coroutine[Any, Any, Any], name: str, job_id: int | None = None
+    ) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
-        task.add_done_callback(self._task_done)
+        task.add_done_callback(lambda t: self._task_done(t, job_id))
         return task
 
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
+    def _task_done(self, task: asyncio.Task[Any], job_id: int | None) -> None:
         self._tasks.discard(task)
         self._changed.set()
-        if not task.cancelled() and task.exception() is not None:
-            log.error("job task %s failed", task.get_name(), exc_info=task.exception())
+        if task.cancelled() or task.exception() is None:
+            return
+        log.error("job task %s failed", task.get_name(), exc_info=task.exception())
+        if job_id is not None and not self._stopping:
+            # A bug or a database failure: let go of the job (its slot, its waiters). Its row
+            # keeps the last state written, which the next start resumes from.
+            log.error("job %d is left as stored until the next start", job_id)
+            self._running.pop(job_id, None)
+            self._release_slot(job_id)
+            self._settle(job_id)
 
     def _start_service(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         task = asyncio.create_task(coro, name=name)

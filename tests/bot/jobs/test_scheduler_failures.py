@@ -3,6 +3,8 @@ as a stored reason and one message to the user, never as silence."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.jobs import DeliveryError, JobEvent, JobStatus
@@ -223,3 +225,27 @@ async def test_progress_presenter_errors_are_not_fatal(
     assert (await scheduler.wait_for_job(job.id)).status is JobStatus.SUCCEEDED
     await scheduler.wait_idle()
     assert calls[-1] == "succeeded"
+
+
+async def test_a_stuck_listener_does_not_hold_back_the_others(
+    make_scheduler: MakeScheduler, add_job: AddJob, presenter: RecordingPresenter
+) -> None:
+    """A presenter.progress that never returns is cut after event_timeout; events flow on."""
+    never = asyncio.Event()
+    seen: list[str] = []
+
+    async def stuck(job: object, event: JobEvent) -> None:
+        await never.wait()
+
+    async def listener(event: JobEvent) -> None:
+        seen.append(event.kind)
+
+    presenter.progress = stuck  # type: ignore[method-assign]
+    scheduler = make_scheduler(event_timeout=0.02)
+    scheduler.subscribe(listener)
+    await scheduler.start()
+    job = await add_job()
+    await scheduler.enqueue(job)
+    assert (await scheduler.wait_for_job(job.id)).status is JobStatus.SUCCEEDED
+    await scheduler.wait_idle()
+    assert seen[0] == "started" and seen[-1] == "succeeded"

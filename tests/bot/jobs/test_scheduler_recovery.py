@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from typing import Any
 
 import aiohttp
 
@@ -326,3 +327,42 @@ async def test_leases_are_claimed_renewed_and_released(
     await scheduler.stop()
     released = await store.get(job.id)
     assert released is not None and released.lease_owner is None
+
+
+class FlakyStore(JobStore):
+    """A JobStore whose next transition to `fail_on` raises, as a full disk would."""
+
+    fail_on: JobStatus | None = None
+
+    async def transition(self, job_id: int, to: JobStatus, **kwargs: Any) -> Job | None:
+        if to is self.fail_on:
+            self.fail_on = None
+            raise RuntimeError("database or disk is full")
+        return await super().transition(job_id, to, **kwargs)
+
+
+async def test_a_failed_write_frees_the_slot_and_the_job_resumes_after_a_restart(
+    store: JobStore,
+    make_scheduler: MakeScheduler,
+    add_job: AddJob,
+    presenter: RecordingPresenter,
+    fake: FakeCometAPI,
+) -> None:
+    """A write that fails mid-job lets go of the job (its slot, its waiters) without losing
+    it: the others go on, and the next start delivers it from its stored state."""
+    flaky = FlakyStore(store.db, store.clock)
+    flaky.fail_on = JobStatus.DELIVERING
+    first = make_scheduler(store=flaky, max_concurrent=1)
+    await first.start()
+    broken, other = await add_job(), await add_job(user_id=2)
+    await first.enqueue(broken)
+    await first.enqueue(other)
+    assert (await first.wait_for_job(broken.id)).status is JobStatus.RUNNING
+    assert (await first.wait_for_job(other.id)).status is JobStatus.SUCCEEDED
+    await first.stop()
+
+    second = make_scheduler()
+    await second.start()
+    assert (await second.wait_for_job(broken.id)).status is JobStatus.SUCCEEDED
+    assert told(presenter) == Counter({broken.id: 1, other.id: 1})
+    assert len(fake.requests_for("create")) == 2
