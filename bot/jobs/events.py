@@ -54,7 +54,9 @@ class DeliveryError(Exception):
     "too_large_to_upload", permanent; or "discord_unavailable", transient).
     """
 
-    def __init__(self, message: str, *, kind: str = "delivery", permanent: bool = False) -> None:
+    def __init__(
+        self, message: str, *, kind: str = "delivery_failed", permanent: bool = False
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.kind = kind

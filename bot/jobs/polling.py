@@ -24,7 +24,7 @@ from dataclasses import dataclass, fields, replace
 
 @dataclass(frozen=True)
 class PollPolicy:
-    min_interval: float = 0.25  # quickest poll of a young job with no estimate yet
+    min_interval: float = 0.35  # quickest poll of a young job with no estimate yet
     overdue_interval: float = 0.25  # quickest poll of a job past its predicted finish
     max_interval: float = 5.0  # slowest poll, and the farthest an ETA may push the next one
     age_ratio: float = 0.2  # without an ETA, wait this fraction of the job's age

@@ -34,6 +34,14 @@ Recovery rules, chosen where a choice was needed:
   records the delivery; a failure's notification sets notified=1 right after
   `presenter.finish` returns. Only a crash between Discord accepting the message and that
   write can repeat it, and then the presenter edits the same pending message again.
+
+Error kinds stored on a job that ended without a result (the Discord layer picks the sentence):
+a refused create gives the client error's kind (invalid_input, auth, no_credit, forbidden,
+model_unavailable, rate_limited, provider, network, unexpected; "internal" for a bug); a
+failed prediction "safety" or "prediction_failed"; "not_found" when the API lost it;
+"download"; the presenter's DeliveryError kinds; "interrupted" (restart during a create);
+canceled jobs "canceled", "canceled_provider_may_finish" or "canceled_by_provider";
+"timed_out"; "expired".
 """
 
 from __future__ import annotations
@@ -877,7 +885,7 @@ class JobScheduler:
                     error = exc
                 except Exception as exc:
                     log.error("job %d: presenter.deliver raised", job.id, exc_info=exc)
-                    error = DeliveryError(str(exc) or type(exc).__name__, kind="delivery")
+                    error = DeliveryError(str(exc) or type(exc).__name__, kind="delivery_failed")
                 else:
                     self.stats.deliveries += 1
                     delivered = await self._write(
