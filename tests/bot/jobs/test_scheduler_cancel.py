@@ -136,8 +136,7 @@ async def test_cancel_and_poll_never_both_win(
     fake: FakeCometAPI,
     clock: FastClock,
 ) -> None:
-    """Cancels sent around the moment predictions finish race the polls that see them finish:
-    each job still ends exactly one way and its user is told exactly once."""
+    """Cancels racing the polls around each finish: every job ends one way, its user told once."""
     fake.duration = 0.5
     scheduler = make_scheduler(max_concurrent=8)
     results: dict[int, CancelResult] = {}
@@ -181,8 +180,7 @@ async def test_create_that_may_have_arrived_is_not_repeated(
     clock: FastClock,
     add_job: AddJob,
 ) -> None:
-    """A create with no answer (read timeout) ends the job failed "network", never re-sent;
-    a cancel during that create waits for its outcome."""
+    """An unanswered create fails "network" and is never re-sent; a cancel meanwhile waits for it."""
     fake.hang("create")
     async with aiohttp.ClientSession() as session:
         client = PredictionClient(

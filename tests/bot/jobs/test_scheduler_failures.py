@@ -77,8 +77,7 @@ async def test_failed_predictions_are_mapped(
     fail_with: str,
     kind: str,
 ) -> None:
-    """A prediction that fails is "safety" when the filter refused it, else prediction_failed,
-    with the provider's own message."""
+    """A failed prediction is "safety" or "prediction_failed", with the provider's message."""
     fake.set_model_behaviour(SCHNELL, duration=0.5, fail_with=fail_with)
     scheduler = make_scheduler()
     await scheduler.start()

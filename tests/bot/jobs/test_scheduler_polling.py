@@ -45,8 +45,7 @@ async def test_short_and_long_predictions_land_with_few_polls(
     presenter: RecordingPresenter,
     fake: FakeCometAPI,
 ) -> None:
-    """Once a model's duration is known, a 1.5 s and a 12 s prediction take a few polls each,
-    far fewer than a 1-second poller, and are seen done within a quarter second or so."""
+    """Short and long predictions take few polls once their model is known, and are seen done soon."""
     fake.start_delay = 0.3
     fake.set_model_behaviour(SHORT, duration=1.2)
     fake.set_model_behaviour(LONG, duration=12.0)
@@ -87,8 +86,7 @@ async def test_short_and_long_predictions_land_with_few_polls(
 async def test_durations_learned_before_a_restart_are_used_at_once(
     make_scheduler: MakeScheduler, store: JobStore, add_job: AddJob, fake: FakeCometAPI
 ) -> None:
-    """Past deliveries in the database seed the estimates: the first job after a start is
-    found done at the first or second look."""
+    """Durations from past deliveries seed the estimates, so the first job after a start polls little."""
     fake.set_model_behaviour(LONG, duration=6.0)
     fake.start_delay = 0.2
     for n in range(3):
@@ -111,8 +109,7 @@ async def test_durations_learned_before_a_restart_are_used_at_once(
 async def test_rate_limits_and_server_errors_are_survived(
     make_scheduler: MakeScheduler, add_job: AddJob, fake: FakeCometAPI
 ) -> None:
-    """Bursts of 429 (with Retry-After), 503 on status queries and 503 on create all pass:
-    every job is delivered, each created once, and Retry-After spaces the queries."""
+    """Bursts of 429 (Retry-After honoured) and 503 (queries and create) are survived, nothing doubled."""
     fake.duration = 1.0
     fake.fail_next(2, 503, route="create")  # a 503 to a create surely did not run it
     fake.fail_next(6, 429, route="get", headers={"Retry-After": "1"})
@@ -143,8 +140,7 @@ async def test_a_hanging_status_query_does_not_delay_other_jobs(
     fake: FakeCometAPI,
     store: JobStore,
 ) -> None:
-    """While one job's status query hangs, the others are delivered on time; the hung one
-    is retried after its request timeout and delivered too."""
+    """A hanging status query delays no other job, and its own job is retried and delivered."""
     fake.set_model_behaviour("test/hang", duration=0.5, hang_get=True)
     fake.duration = 2.0
     scheduler = make_scheduler(poll_request_timeout=0.6)  # real seconds, the client's clock
@@ -173,8 +169,7 @@ async def test_deadline_times_out_cancels_remotely_and_frees_the_slot(
     fake: FakeCometAPI,
     store: JobStore,
 ) -> None:
-    """A prediction still running at job_timeout ends timed_out, a remote cancel is sent,
-    the user is told, and the next queued job starts."""
+    """At job_timeout: timed_out, remote cancel sent, user told, and the next queued job starts."""
     fake.set_model_behaviour("test/slow", duration=100.0)
     scheduler = make_scheduler(max_concurrent=1, job_timeout=3.0)
     await scheduler.start()

@@ -125,8 +125,7 @@ async def test_killed_while_queued_and_running(
     presenter: RecordingPresenter,
     fake: FakeCometAPI,
 ) -> None:
-    """Killed with one job running and two queued: after a restart all three are delivered,
-    each created once."""
+    """Killed with one job running and two queued: after a restart all three land, each made once."""
     fake.duration = 2.0
     first = make_scheduler(max_concurrent=1, stop_grace=0)
     await first.start()
@@ -151,8 +150,7 @@ async def test_killed_while_a_status_query_hangs(
     fake: FakeCometAPI,
     store: JobStore,
 ) -> None:
-    """Killed mid-poll: the query is cancelled, the job stays running, the next process
-    polls the same prediction and delivers it."""
+    """Killed mid-poll: the job stays running and the next process polls and delivers it."""
     fake.set_model_behaviour("test/hang", duration=0.5, hang_get=True)
     first = make_scheduler(stop_grace=0)
     await first.start()
@@ -179,8 +177,7 @@ async def test_killed_mid_delivery(
     fake: FakeCometAPI,
     store: JobStore,
 ) -> None:
-    """Killed while the presenter was sending: the job stays delivering and the next
-    process fetches fresh URLs and delivers it once."""
+    """Killed mid-delivery: the job stays delivering; the next process refetches and delivers once."""
     presenter.deliver_gate = asyncio.Event()
     first = make_scheduler(stop_grace=0)
     await first.start()
@@ -206,8 +203,7 @@ async def test_clean_stop_lets_a_delivery_in_progress_finish(
     presenter: RecordingPresenter,
     store: JobStore,
 ) -> None:
-    """stop() waits (up to stop_grace) for a delivery under way and records it: a restart
-    then has nothing to redo."""
+    """stop() lets a delivery under way finish and records it, so a restart has nothing to redo."""
     presenter.deliver_gate = asyncio.Event()
     first = make_scheduler(stop_grace=5)
     await first.start()
@@ -234,8 +230,7 @@ async def test_killed_mid_create_is_not_created_again(
     fake: FakeCometAPI,
     store: JobStore,
 ) -> None:
-    """Killed while a create was unanswered: the job stays submitting without an id, and the
-    next process ends it "interrupted" rather than risk running it twice."""
+    """Killed mid-create: the next process ends the job "interrupted" rather than create it twice."""
     fake.hang("create")
     first = make_scheduler(stop_grace=0)
     await first.start()
@@ -265,8 +260,7 @@ async def test_clean_stop_records_a_create_that_answers_in_time(
     add_job: AddJob,
     make_scheduler: MakeScheduler,
 ) -> None:
-    """A create under way when stop() is called is allowed to answer (stop_grace) and its
-    prediction id is stored, so the next process delivers it instead of failing it."""
+    """stop() lets a create under way answer and stores its id, so the next process delivers it."""
     fake.duration = 0.4  # with Prefer: wait the fake holds the create until the end
     async with aiohttp.ClientSession() as session:
         slow_client = PredictionClient(
@@ -305,8 +299,7 @@ async def test_leases_are_claimed_renewed_and_released(
     fake: FakeCometAPI,
     clock: FastClock,
 ) -> None:
-    """With leases on, a job is held by this owner while active, released on stop, and a
-    job another live owner holds is left alone."""
+    """Leases: claimed and renewed while active, released on stop; another owner's job left alone."""
     fake.set_model_behaviour("test/slow", duration=100.0)
     foreign = await add_job(user_id=5)
     assert await store.claim(foreign.id, "other-process", clock.now() + 1000)
@@ -348,8 +341,7 @@ async def test_a_failed_write_frees_the_slot_and_the_job_resumes_after_a_restart
     presenter: RecordingPresenter,
     fake: FakeCometAPI,
 ) -> None:
-    """A write that fails mid-job lets go of the job (its slot, its waiters) without losing
-    it: the others go on, and the next start delivers it from its stored state."""
+    """A failed write frees the job's slot without losing it: the next start delivers it."""
     flaky = FlakyStore(store.db, store.clock)
     flaky.fail_on = JobStatus.DELIVERING
     first = make_scheduler(store=flaky, max_concurrent=1)
