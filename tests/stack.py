@@ -1,6 +1,8 @@
-"""The whole bot on a real stack (fixtures `stack`, `stack_factory`): real discord.py on the
-fake Discord, the fake CometAPI, a real SQLite file. `stack.restart()` replaces the bot process state with a fresh bot on the
-same database, as a restart would."""
+"""The whole bot on a real stack (fixtures `stack`, `stack_factory`).
+
+Real discord.py on the fake Discord, the fake CometAPI, a real SQLite file.
+`stack.restart()` replaces the bot with a fresh one on the same database, as a restart would.
+"""
 
 from __future__ import annotations
 
