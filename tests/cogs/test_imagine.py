@@ -90,3 +90,18 @@ async def test_validation_refusal_is_ephemeral_and_recorded(stack: Stack) -> Non
     assert api.requests_for("create") == []
     rows = await stack.services.db.fetchall("SELECT status, refusal_reason FROM jobs")
     assert rows == [{"status": "refused", "refusal_reason": "validation"}]
+
+
+async def test_pending_message_shows_queue_position_while_waiting(stack_factory) -> None:  # type: ignore[no-untyped-def]
+    """With every slot busy, a new request's pending message says where it stands in the queue."""
+    stack = await stack_factory(api_kwargs={"duration": 1.0}, MAX_CONCURRENT_JOBS="1")
+    fake = stack.discord
+    first = await fake.slash("imagine", prompt="first", user=fake.users.member)
+    await first.wait_callback()
+    await stack.wait_job(1, "running")
+    second = await fake.slash("imagine", prompt="second", user=fake.users.other_member)
+    await second.wait_callback()
+    status = second.original_message.embeds[0]["fields"][1]["value"]
+    assert status == stack.services.messages.t("en-US", "status.queued", position=1)
+    await stack.wait_job(2, "succeeded", timeout=15)
+    assert len(second.original_message.attachments) == 1
