@@ -177,6 +177,9 @@ class DiscordPresenter:
             raise DeliveryError(
                 f"network: {exc}", permanent=False, kind="delivery_failed"
             ) from None
+        if fresh.interaction_token:
+            # The user has the final state: the token (a 15-minute credential) is not kept.
+            await self._services.jobs.update(job.id, interaction_token=None)
         attachments = (
             [{"id": a.id, "filename": a.filename} for a in message.attachments] if message else []
         )

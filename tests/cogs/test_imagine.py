@@ -32,6 +32,7 @@ async def test_imagine_acknowledges_first_then_delivers_files_and_buttons(stack:
     assert not any(cid.startswith("imagebot:cancel:") for cid in ids)
     assert job.result_message_id == message.id and len(job.result_attachments) == 2
     assert job.delivery_method == "token"
+    assert job.interaction_token is None  # not kept once the result is delivered
 
 
 async def test_no_api_call_happens_before_the_acknowledgement(stack: Stack) -> None:
