@@ -1,0 +1,106 @@
+"""SQLite backend: transactions run inline (no thread hops), yet never block the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import bot.storage.sqlite as sqlite_backend
+from bot.storage.sqlite import SQLiteDatabase
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[SQLiteDatabase]:
+    database = await SQLiteDatabase.open(str(tmp_path / "bot.db"))
+    await database.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+def _record_hops(db: SQLiteDatabase) -> list[str]:
+    """The SQL of every call queued on aiosqlite's worker thread from now on."""
+    hops: list[str] = []
+    original = db._conn._execute
+
+    async def recording(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        hops.append(str(args[0]) if args else getattr(fn, "__name__", "?"))
+        return await original(fn, *args, **kwargs)
+
+    db._conn._execute = recording  # type: ignore[method-assign]
+    return hops
+
+
+async def test_a_transaction_takes_no_thread_hop(db: SQLiteDatabase) -> None:
+    """BEGIN, the body and COMMIT run inline: a transaction costs no worker round trip."""
+    hops = _record_hops(db)
+    async with db.transaction(lock="t") as tx:
+        for i in range(20):
+            await tx.execute("INSERT INTO t (v) VALUES (?)", str(i))
+        assert await tx.fetchval("SELECT COUNT(*) FROM t") == 20
+        assert (await tx.fetchone("SELECT v FROM t WHERE id = ?", 3)) == {"v": "2"}
+        assert len(await tx.fetchall("SELECT * FROM t")) == 20
+    assert hops == []
+    assert await db.fetchval("SELECT COUNT(*) FROM t") == 20
+
+
+async def test_an_error_in_the_body_rolls_everything_back(db: SQLiteDatabase) -> None:
+    """A failing body leaves no row behind, and the database is usable at once."""
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO t (v) VALUES (?)", "kept?")
+            raise RuntimeError("boom")
+    assert await db.fetchval("SELECT COUNT(*) FROM t") == 0
+    async with db.transaction() as tx:
+        assert await tx.execute("INSERT INTO t (v) VALUES (?)", "after") == 1
+    assert await db.fetchval("SELECT v FROM t") == "after"
+
+
+async def test_a_writer_in_another_process_is_waited_for_off_the_loop(
+    db: SQLiteDatabase, tmp_path: Path
+) -> None:
+    """While another connection holds the write lock, the loop keeps running; then it commits."""
+    other = sqlite3.connect(tmp_path / "bot.db", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+
+        async def write() -> None:
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO t (v) VALUES (?)", "waited")
+
+        task = asyncio.create_task(write())
+        ticks = 0
+        for _ in range(5):  # each tick needs the loop: a BEGIN blocking it would stop them
+            await asyncio.sleep(0.02)
+            ticks += 1
+        assert ticks == 5 and not task.done()
+        other.execute("COMMIT")
+        await asyncio.wait_for(task, 5)
+    finally:
+        other.close()
+    assert await db.fetchval("SELECT v FROM t") == "waited"
+
+
+async def test_the_wal_is_checkpointed_on_the_worker_thread(
+    db: SQLiteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every CHECKPOINT_EVERY writes, one checkpoint runs as a worker call, not inline."""
+    monkeypatch.setattr(sqlite_backend, "CHECKPOINT_EVERY", 3)
+    hops = _record_hops(db)
+    for round_ in range(2):
+        for i in range(3):
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO t (v) VALUES (?)", f"{round_}-{i}")
+        assert db._checkpointer is not None
+        await db._checkpointer
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO t (v) VALUES (?)", "one more")
+    assert db._checkpointer.done()
+    assert hops.count("PRAGMA wal_checkpoint(PASSIVE)") == 2
+    assert await db.fetchval("PRAGMA wal_autocheckpoint") == 0
