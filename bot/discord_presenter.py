@@ -74,7 +74,13 @@ class DiscordPresenter:
             return
         position = getattr(event, "position", None)
         progress = getattr(event, "progress", None)
-        state = self._edits.setdefault(job.id, _EditState())
+        state = self._edits.get(job.id)
+        if state is None:
+            # Posting the pending message was its first write: the interval starts there, so
+            # a short job is not edited to "Generating…" a moment after it appeared (in a burst
+            # that was one extra Discord request and database read per job, at the worst time).
+            age = max(0.0, time.time() - job.created_at)
+            state = self._edits[job.id] = _EditState(last_at=self._monotonic() - age)
         key = (job.status, position, None if progress is None else int(progress * 100))
         state.latest = (job, position, progress)
         if key == state.last_key:

@@ -27,7 +27,8 @@ async def test_progress_edits_are_throttled_and_deduplicated(stack_factory) -> N
             if r.method == "PATCH" and str(job.message_id) in r.path
         ]
 
-    running = dataclasses.replace(job, status=JobStatus.RUNNING)
+    # Posted long enough ago that the interval since the pending message has passed.
+    running = dataclasses.replace(job, status=JobStatus.RUNNING, created_at=job.created_at - 10)
     for percent in range(10, 60, 5):
         await presenter.progress(running, JobEvent("progress", running, progress=percent / 100))
     assert len(edits()) == 1  # the first goes out at once; the rest wait for the interval
@@ -39,3 +40,30 @@ async def test_progress_edits_are_throttled_and_deduplicated(stack_factory) -> N
     # The same state again sends nothing.
     await presenter.progress(running, JobEvent("progress", running, progress=0.55))
     assert len(edits()) == 2
+
+
+async def test_a_pending_message_just_posted_waits_one_interval(stack_factory) -> None:  # type: ignore[no-untyped-def]
+    """Posting counts as the first write: progress right after it waits, then the latest shows."""
+    stack: Stack = await stack_factory(api_kwargs={"duration": 60})
+    fake = stack.discord
+    interaction = await fake.slash("imagine", prompt="slow", user=fake.users.member)
+    await interaction.wait_callback()
+    job = await stack.wait_job(1, "running")
+    presenter = DiscordPresenter(stack.bot, min_edit_interval=0.5)
+    since = len(fake.requests)
+
+    def edits() -> list[object]:
+        return [
+            r
+            for r in fake.requests[since:]
+            if r.method == "PATCH" and str(job.message_id) in r.path
+        ]
+
+    running = dataclasses.replace(job, status=JobStatus.RUNNING)  # posted a moment ago
+    await presenter.progress(running, JobEvent("started", running))
+    await presenter.progress(running, JobEvent("progress", running, progress=0.25))
+    assert edits() == []  # nothing at once: the message was written a moment ago
+    await presenter.progress(running, JobEvent("progress", running, progress=0.4))
+    await fake.wait_for(lambda r: len(edits()) >= 1, timeout=5)
+    assert len(edits()) == 1
+    assert "40%" in str(fake.messages[job.message_id].embeds[0])
