@@ -2,8 +2,9 @@
 
 Every request ends here as exactly one jobs row: an accepted job (status queued) or a refused
 request (status refused, with its reason). The checks and the insert share one transaction
-under the lock `admit:<guild id>`, so two commands racing for the last image of a quota are
-admitted once (docs/decisions/007-quotas-in-one-transaction.md).
+under the locks `admit:<guild id>` and `admit-user:<user id>`, so two commands racing for the
+last image of a quota, or for a user's last active job in two servers, are admitted once
+(docs/decisions/007-quotas-in-one-transaction.md).
 
 Order of checks, first refusal wins:
 
@@ -189,7 +190,13 @@ class Admission:
         if new.user_id != ctx.user_id or new.guild_id != ctx.guild_id:
             raise ValueError("NewJob and RequestContext describe different users or servers")
         lock = "admit:dm" if ctx.guild_id is None else f"admit:{ctx.guild_id}"
-        async with self.store.db.transaction(lock=lock) as tx:
+        async with (
+            self.store.db.transaction(lock=lock) as outer,
+            # Active jobs are counted across every server, so two servers' admissions for one
+            # user must not interleave either (processes on PostgreSQL; on SQLite the writer
+            # lock already serializes everything). Always server first, then user: no cycle.
+            outer.transaction(lock=f"admit-user:{ctx.user_id}") as tx,
+        ):
             # The time is read inside the lock: a request that waited is judged when it runs.
             verdict = await self._check(tx, new, ctx, self.clock.now())
             if verdict is None:
