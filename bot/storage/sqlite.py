@@ -20,7 +20,11 @@ holds it. What could block the loop stays off it:
   syncs the database file) but every CHECKPOINT_EVERY writes, on the worker thread.
 
 Statements outside a transaction still take the hop: they include the long ones (exports,
-lease renewal) and their suspension paces a burst of commands across loop iterations.
+lease renewal) and their suspension paces a burst of commands across loop iterations. A
+SELECT outside a transaction goes to a second, read-only connection with its own worker
+thread and no lock: in WAL mode it reads the last committed state without waiting for the
+writer, and reads from many coroutines queue back to back on that thread instead of one hop
+each under the writer's lock (a burst of commands reads the server's settings first).
 Transactions must stay short: their body holds the loop while it runs.
 """
 
@@ -48,8 +52,11 @@ CHECKPOINT_EVERY = 200  # writes between WAL checkpoints (~1000 pages, SQLite's 
 class SQLiteDatabase:
     dialect = "sqlite"
 
-    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
+    def __init__(
+        self, conn: aiosqlite.Connection, path: str, reader: aiosqlite.Connection | None = None
+    ) -> None:
         self._conn = conn
+        self._reader = reader  # None for ":memory:", whose second connection is another database
         # aiosqlite has no public name for the connection it wraps.
         self._raw: sqlite3.Connection = conn._conn
         self._lock = asyncio.Lock()
@@ -82,7 +89,13 @@ class SQLiteDatabase:
         await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         await conn.execute("PRAGMA synchronous=NORMAL")
         await conn.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints run off the loop
-        return cls(conn, path)
+        reader = None
+        if path != ":memory:":
+            reader = await aiosqlite.connect(path, isolation_level=None)
+            reader.row_factory = aiosqlite.Row
+            await reader.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            await reader.execute("PRAGMA query_only=ON")
+        return cls(conn, path, reader)
 
     # Statements outside a transaction take the lock so they never land inside someone
     # else's open transaction on the shared connection.
@@ -93,10 +106,14 @@ class SQLiteDatabase:
         return changed
 
     async def fetchone(self, sql: str, *params: Any) -> dict[str, Any] | None:
+        if self._reader is not None and _is_select(sql):
+            return await _fetchone(self._reader, sql, params)
         async with self._lock:
             return await _fetchone(self._conn, sql, params)
 
     async def fetchall(self, sql: str, *params: Any) -> list[dict[str, Any]]:
+        if self._reader is not None and _is_select(sql):
+            return await _fetchall(self._reader, sql, params)
         async with self._lock:
             return await _fetchall(self._conn, sql, params)
 
@@ -164,6 +181,8 @@ class SQLiteDatabase:
     async def close(self) -> None:
         if self._checkpointer is not None:
             await self._checkpointer
+        if self._reader is not None:
+            await self._reader.close()
         async with self._lock:
             await self._conn.close()
 
@@ -204,6 +223,11 @@ class _SQLiteTx:
 
     async def close(self) -> None:  # pragma: no cover - a transaction handle owns nothing
         return None
+
+
+def _is_select(sql: str) -> bool:
+    """A plain read (INSERT ... RETURNING and the like go to the writer)."""
+    return sql.lstrip()[:6].upper() == "SELECT"
 
 
 async def _execute(conn: aiosqlite.Connection, sql: str, params: tuple[Any, ...]) -> int:

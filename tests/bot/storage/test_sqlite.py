@@ -104,3 +104,28 @@ async def test_the_wal_is_checkpointed_on_the_worker_thread(
     assert db._checkpointer.done()
     assert hops.count("PRAGMA wal_checkpoint(PASSIVE)") == 2
     assert await db.fetchval("PRAGMA wal_autocheckpoint") == 0
+
+
+async def test_reads_do_not_wait_for_the_writer(db: SQLiteDatabase) -> None:
+    """A SELECT outside a transaction is answered while the writer's lock is held."""
+    await db.execute("INSERT INTO t (v) VALUES (?)", "committed")
+    async with db._lock:  # a long write on the worker thread holds the writer
+        row = await asyncio.wait_for(db.fetchone("SELECT v FROM t WHERE id = 1"), 5)
+        rows = await asyncio.wait_for(db.fetchall("SELECT * FROM t"), 5)
+        returning = asyncio.create_task(
+            db.fetchone("INSERT INTO t (v) VALUES (?) RETURNING id", "written")
+        )
+        await asyncio.sleep(0.05)
+        assert not returning.done()  # a write waits for the writer, whatever method it uses
+    assert row == {"v": "committed"} and len(rows) == 1
+    assert await returning == {"id": 2}
+
+
+async def test_a_read_sees_what_was_just_committed(db: SQLiteDatabase) -> None:
+    """The read connection sees every write that returned before it, at once."""
+    for i in range(20):
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO t (v) VALUES (?)", str(i))
+        assert await db.fetchval("SELECT COUNT(*) FROM t") == i + 1
+        await db.execute("UPDATE t SET v = ? WHERE id = ?", f"u{i}", i + 1)
+        assert await db.fetchval("SELECT v FROM t WHERE id = ?", i + 1) == f"u{i}"
