@@ -16,8 +16,10 @@ holds it. What could block the loop stays off it:
 
 - BEGIN IMMEDIATE is tried with SQLite's busy handler off; if another process holds the
   write lock it is retried on the worker thread, which waits up to busy_timeout;
-- the WAL is not checkpointed by COMMIT (wal_autocheckpoint=0, a checkpoint writes and
-  syncs the database file) but every CHECKPOINT_EVERY writes, on the worker thread.
+- the WAL is not checkpointed by COMMIT (wal_autocheckpoint=0: a checkpoint copies pages
+  and syncs the file, up to a second and more on a slow disk) but every CHECKPOINT_EVERY
+  writes, on a third connection of its own: in WAL mode a checkpoint runs beside the writer,
+  so it holds neither the writer's lock nor the readers' thread.
 
 Statements outside a transaction still take the hop: they include the long ones (exports,
 lease renewal) and their suspension paces a burst of commands across loop iterations. A
@@ -63,6 +65,7 @@ class SQLiteDatabase:
         self.path = path
         self._writes = 0  # since the last checkpoint
         self._checkpointer: asyncio.Task[None] | None = None
+        self._maintenance: aiosqlite.Connection | None = None  # opened by the first checkpoint
 
     @classmethod
     async def open(cls, path: str) -> SQLiteDatabase:
@@ -161,6 +164,8 @@ class SQLiteDatabase:
             raise
 
     def _written(self) -> None:
+        if self._reader is None:
+            return  # ":memory:" has no WAL
         self._writes += 1
         if self._writes >= CHECKPOINT_EVERY and (
             self._checkpointer is None or self._checkpointer.done()
@@ -171,16 +176,19 @@ class SQLiteDatabase:
             )
 
     async def _checkpoint(self) -> None:
-        """Copy the WAL into the database file, on the worker thread (it writes and syncs)."""
+        """Copy the WAL into the database file, beside the writer (see the module docstring)."""
         try:
-            async with self._lock:
-                await _execute(self._conn, "PRAGMA wal_checkpoint(PASSIVE)", ())
+            if self._maintenance is None:
+                self._maintenance = await aiosqlite.connect(self.path, isolation_level=None)
+            await _execute(self._maintenance, "PRAGMA wal_checkpoint(PASSIVE)", ())
         except Exception as exc:  # the next one catches up; the WAL is still durable
             log.warning("WAL checkpoint failed: %r", exc)
 
     async def close(self) -> None:
         if self._checkpointer is not None:
             await self._checkpointer
+        if self._maintenance is not None:
+            await self._maintenance.close()
         if self._reader is not None:
             await self._reader.close()
         async with self._lock:

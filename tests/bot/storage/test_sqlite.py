@@ -87,12 +87,20 @@ async def test_a_writer_in_another_process_is_waited_for_off_the_loop(
     assert await db.fetchval("SELECT v FROM t") == "waited"
 
 
-async def test_the_wal_is_checkpointed_on_the_worker_thread(
+async def test_the_wal_is_checkpointed_beside_the_writer(
     db: SQLiteDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every CHECKPOINT_EVERY writes, one checkpoint runs as a worker call, not inline."""
+    """Every CHECKPOINT_EVERY writes, one checkpoint runs on its own connection, lock-free."""
     monkeypatch.setattr(sqlite_backend, "CHECKPOINT_EVERY", 3)
-    hops = _record_hops(db)
+    seen: list[tuple[object, bool]] = []
+    original = sqlite_backend._execute
+
+    async def recording(conn: Any, sql: str, params: tuple[Any, ...]) -> int:
+        if "wal_checkpoint" in sql:
+            seen.append((conn, db._lock.locked()))
+        return await original(conn, sql, params)
+
+    monkeypatch.setattr(sqlite_backend, "_execute", recording)
     for round_ in range(2):
         for i in range(3):
             async with db.transaction() as tx:
@@ -102,8 +110,11 @@ async def test_the_wal_is_checkpointed_on_the_worker_thread(
     async with db.transaction() as tx:
         await tx.execute("INSERT INTO t (v) VALUES (?)", "one more")
     assert db._checkpointer.done()
-    assert hops.count("PRAGMA wal_checkpoint(PASSIVE)") == 2
+    assert len(seen) == 2
+    for conn, locked in seen:
+        assert conn is not db._conn and conn is not db._reader and not locked
     assert await db.fetchval("PRAGMA wal_autocheckpoint") == 0
+    assert await db.fetchval("SELECT COUNT(*) FROM t") == 7
 
 
 async def test_reads_do_not_wait_for_the_writer(db: SQLiteDatabase) -> None:
