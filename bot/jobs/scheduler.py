@@ -35,6 +35,14 @@ Recovery rules, chosen where a choice was needed:
   `presenter.finish` returns. Only a crash between Discord accepting the message and that
   write can repeat it, and then the presenter edits the same pending message again.
 
+Several processes (docs/decisions/011-work-sharing.md). With `lease_seconds`, every job this
+scheduler holds is leased to its `owner_id` in the database and renewed every third of the
+lease; a job whose lease lapsed (its process died) is taken over by any live process and
+resumed exactly as a restart would resume it. A slot under the global cap is taken in the
+database (`JobStore.claim_slot`), so `max_concurrent` holds across every process. A cancel for
+a job another process runs is recorded (`cancel_requested_at`) and carried out by the owner.
+A scheduler that finds one of its jobs leased to someone else stops working on it.
+
 Error kinds stored on a job that ended without a result (the Discord layer picks the sentence):
 a refused create gives the client error's kind (invalid_input, auth, no_credit, forbidden,
 model_unavailable, rate_limited, provider, network, unexpected; "internal" for a bug); a
@@ -84,7 +92,7 @@ from bot.jobs.queue import FairQueue
 
 if TYPE_CHECKING:
     from bot.cometapi import DownloadedImage, Prediction, PredictionClient
-    from bot.storage.jobs import JobStore
+    from bot.storage.jobs import JobStore, SlotClaim
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +122,9 @@ class SchedulerStats:
     poll_errors: int = 0
     creates: int = 0
     deliveries: int = 0
+    takeovers: int = 0  # jobs taken over from a process whose lease lapsed
+    lost_leases: int = 0  # jobs another process took from this one
+    slot_waits: int = 0  # slot claims refused because other processes' jobs held the slots
     polls_by_job: dict[int, int] = field(default_factory=dict)
 
     def estimates(self) -> dict[str, ModelEstimate]:
@@ -168,7 +179,21 @@ class JobScheduler:
         stop_grace: float = 5.0,
         download_timeout: float = 60,
         event_timeout: float = 30,
+        sole_owner: bool = False,
+        sync_interval: float = 1.0,
+        slot_retry_interval: float = 0.25,
+        remote_cancel_wait: float = 10.0,
     ) -> None:
+        """`lease_seconds` None: one process, leases without expiry (no renewals, no takeovers).
+
+        With `lease_seconds`: leases renewed every lease/3, lapsed ones taken over at the same
+        pace; `sole_owner` (no other process can share the database, e.g. SQLite) takes every
+        unfinished job at start whatever its lease, instead of waiting for it to lapse.
+        Every `sync_interval` the owner looks for cancels requested elsewhere; a queued job
+        refused a slot because other processes hold them asks again every
+        `slot_retry_interval`; `cancel()` of another process's running job waits up to
+        `remote_cancel_wait` for the owner to carry it out.
+        """
         if max_concurrent < 1:
             raise ValueError("max_concurrent must be at least 1")
         self._store = store
@@ -187,10 +212,20 @@ class JobScheduler:
         self._stop_grace = stop_grace
         self._download_timeout = download_timeout
         self._event_timeout = event_timeout  # a stuck listener must not hold the others
+        self._sole_owner = sole_owner
+        self._sync_interval = sync_interval
+        self._slot_retry_interval = slot_retry_interval
+        self._remote_cancel_wait = remote_cancel_wait
         self._estimator = DurationEstimator(self._policy.ewma_alpha)
         self.stats = SchedulerStats(self._estimator)
 
         self._queue = FairQueue()
+        # The job taken from the queue whose slot claim is under way or was refused (another
+        # process's jobs hold the slots): still first in line, position 1.
+        self._head: Job | None = None
+        self._dispatch_lock = asyncio.Lock()  # one slot claim (or takeover) at a time
+        self._dispatch_wake = asyncio.Event()
+        self._fresh: set[int] = set()  # enqueued just now: the caller shows its position
         self._held: set[int] = set()  # every job this scheduler is responsible for right now
         self._jobs: dict[int, Job] = {}  # latest snapshot of each held job
         self._inflight: dict[int, _Flight] = {}  # submitting + running: what the cap counts
@@ -202,6 +237,8 @@ class JobScheduler:
 
         # Task ownership: every task is in one of these sets, cancelled and awaited on stop.
         self._tasks: set[asyncio.Task[Any]] = set()  # per-job work
+        self._job_tasks: dict[int, set[asyncio.Task[Any]]] = {}  # the same, by job
+        self._canceling: set[int] = set()  # cancels requested elsewhere, being carried out
         self._service: set[asyncio.Task[Any]] = set()  # the polling loop, leases
         self._pump_task: asyncio.Task[None] | None = None  # event delivery
         self._http: dict[asyncio.Future[Any], bool] = {}  # HTTP calls -> critical?
@@ -226,9 +263,12 @@ class JobScheduler:
         await self._learn_durations()
         await self._recover()
         self._start_service(self._poll_loop(), "jobs-poll-loop")
+        self._start_service(self._dispatch_loop(), "jobs-dispatch")
         if self._lease_seconds:
-            self._start_service(self._renew_leases(), "jobs-leases")
-        self._dispatch()
+            self._start_service(self._lease_loop(), "jobs-leases")
+            self._start_service(self._watch_loop(), "jobs-cancel-watch")
+        await self._fill_slots()
+        self._emit_positions()
 
     async def stop(self) -> None:
         """Cancel in-flight HTTP, let critical steps finish, leave the database consistent."""
@@ -246,47 +286,58 @@ class JobScheduler:
         if job.status is not JobStatus.QUEUED:
             raise ValueError(f"job {job.id} is {job.status.value}, not queued")
         if job.id in self._held:
-            return self._queue.positions().get(job.id, 0)
+            return self._positions().get(job.id, 0)
         if not await self._claim(job.id):
             log.warning("job %d is held by another process; not queued here", job.id)
             return 0
         self._hold(job)
+        self._fresh.add(job.id)
         self._queue.push(job)
-        self._dispatch(emit=False)
-        position = self._queue.positions().get(job.id, 0)
+        try:
+            await self._fill_slots()
+        finally:
+            self._fresh.discard(job.id)
+        position = self._positions().get(job.id, 0)
         if position:
             self._last_positions[job.id] = position  # the caller shows this one itself
         self._emit_positions()
         return position
 
     def position(self, job_id: int) -> int | None:
-        return self._queue.positions().get(job_id)
+        return self._positions().get(job_id)
 
     def queue_positions(self) -> dict[int, int]:
-        return self._queue.positions()
+        return self._positions()
 
     async def cancel(self, job_id: int, *, by_user_id: int) -> CancelResult:
-        """Cancel for the requester or a moderator (the Discord layer checks who may)."""
+        """Cancel for the requester or a moderator (the Discord layer checks who may).
+
+        A job another process runs: taken over when its owner is gone, else the cancel is
+        recorded for the owner, and this waits (up to `remote_cancel_wait`) for the outcome;
+        CANCELED_REMOTE when the owner has not acted by then (it will: the request is stored).
+        """
         detail = f"canceled by user {by_user_id}"
-        if job_id in self._queue:
-            self._queue.remove(job_id)
-            self._emit_positions()
-            done = await self._write(
-                self._store.transition(
-                    job_id,
-                    JobStatus.CANCELED,
-                    expected=_QUEUED,
-                    detail=detail,
-                    error_kind="canceled",
-                    error_message=detail,
-                    finished_at=self._clock.now(),
+        if job_id in self._queue or self._is_head(job_id):
+            async with self._dispatch_lock:
+                dequeued = self._dequeue(job_id)
+            if dequeued:
+                self._emit_positions()
+                done = await self._write(
+                    self._store.transition(
+                        job_id,
+                        JobStatus.CANCELED,
+                        expected=_QUEUED,
+                        detail=detail,
+                        error_kind="canceled",
+                        error_message=detail,
+                        finished_at=self._clock.now(),
+                    )
                 )
-            )
-            if done is None:
-                self._settle(job_id)
-                return CancelResult.ALREADY_FINISHED
-            self._spawn(self._announce_end(done), f"job-{job_id}-canceled", job_id)
-            return CancelResult.DEQUEUED
+                if done is None:
+                    self._settle(job_id)
+                    return CancelResult.ALREADY_FINISHED
+                self._spawn(self._announce_end(done), f"job-{job_id}-canceled", job_id)
+                return CancelResult.DEQUEUED
 
         flight = self._inflight.get(job_id)
         if flight is not None and flight.prediction_id is None:
@@ -298,46 +349,103 @@ class JobScheduler:
         job = await self._store.get(job_id)
         if job is None:
             return CancelResult.NOT_FOUND
+        taken = False
+        if job_id not in self._held:
+            if not job.is_active:
+                return CancelResult.ALREADY_FINISHED
+            elsewhere = await self._cancel_elsewhere(job, by_user_id, detail)
+            if isinstance(elsewhere, CancelResult):
+                return elsewhere
+            job, taken = elsewhere, True
+        return await self._cancel_held(job, detail, by_user_id, taken=taken)
+
+    async def _cancel_elsewhere(self, job: Job, by_user_id: int, detail: str) -> CancelResult | Job:
+        """A job this process does not hold: take it if nobody live does, else ask its owner."""
+        async with self._dispatch_lock:
+            taken = await self._take(job)
+            if taken is not None:
+                self._hold(taken)
+                if taken.status is JobStatus.RUNNING:
+                    # Counted under the cap until its cancel ends (see claim_slot).
+                    self._inflight[taken.id] = self._new_flight(taken)
+        if taken is not None:
+            return taken
         if job.status is JobStatus.QUEUED:
-            # Not in this process's queue (not enqueued yet, or another process's).
+            # Nothing has reached the provider: end it here, taking the lease with it, so the
+            # owner finds the job gone at its next renewal or slot claim.
             done = await self._write(
                 self._store.transition(
-                    job_id,
+                    job.id,
                     JobStatus.CANCELED,
                     expected=_QUEUED,
                     detail=detail,
                     error_kind="canceled",
                     error_message=detail,
                     finished_at=self._clock.now(),
+                    lease_owner=self._owner_id,
+                    lease_expires_at=self._lease_until(),
                 )
             )
             if done is None:
-                return await self.cancel(job_id, by_user_id=by_user_id)
-            self._held.add(job_id)
-            self._spawn(self._announce_end(done), f"job-{job_id}-canceled", job_id)
+                return await self.cancel(job.id, by_user_id=by_user_id)  # it moved on
+            self._hold(done)
+            self._spawn(self._announce_end(done), f"job-{job.id}-canceled", job.id)
             return CancelResult.DEQUEUED
-        if job.status is JobStatus.SUBMITTING:
-            # A create cut short by a shutdown, or another process's create: we cannot know
-            # the prediction, so stop here and say the provider may still run it.
+        if job.status is JobStatus.DELIVERING:
+            return CancelResult.ALREADY_FINISHED
+        return await self._request_cancel(job.id, by_user_id)
+
+    async def _cancel_held(
+        self, job: Job, detail: str, by_user_id: int, *, taken: bool
+    ) -> CancelResult:
+        """Cancel a job this scheduler holds (`taken`: just taken over for this cancel)."""
+        if job.status in (JobStatus.QUEUED, JobStatus.SUBMITTING):
+            queued = job.status is JobStatus.QUEUED
+            # A submitting job here is a create cut short by a shutdown or a dead process:
+            # we cannot know the prediction, so stop and say the provider may still run it.
             done = await self._write(
                 self._store.transition(
-                    job_id,
+                    job.id,
                     JobStatus.CANCELED,
-                    expected=_SUBMITTING,
+                    expected=_QUEUED if queued else _SUBMITTING,
                     detail=detail,
-                    error_kind="canceled_provider_may_finish",
+                    error_kind="canceled" if queued else "canceled_provider_may_finish",
                     error_message=detail,
                     finished_at=self._clock.now(),
                 )
             )
             if done is None:
-                return await self.cancel(job_id, by_user_id=by_user_id)
-            self._held.add(job_id)
-            self._spawn(self._announce_end(done), f"job-{job_id}-canceled", job_id)
-            return CancelResult.CANCELED_LOCAL
+                if not taken:
+                    return CancelResult.ALREADY_FINISHED  # its own task ends it and tells
+                self._settle(job.id)
+                return await self.cancel(job.id, by_user_id=by_user_id)  # look again
+            self._held.add(job.id)
+            self._spawn(self._announce_end(done), f"job-{job.id}-canceled", job.id)
+            return CancelResult.DEQUEUED if queued else CancelResult.CANCELED_LOCAL
         if job.status is JobStatus.RUNNING:
-            return await self._cancel_running(job, detail)
+            return await self._cancel_running(job, detail, taken=taken)
+        if taken:
+            await self._resume(job, why="taken over")  # past canceling; finish it here
         return CancelResult.ALREADY_FINISHED
+
+    async def _request_cancel(self, job_id: int, by_user_id: int) -> CancelResult:
+        """Record a cancel for the owner of a running job, and wait a while for its outcome."""
+        await self._write(self._store.request_cancel(job_id, by_user_id))
+        deadline = self._clock.monotonic() + self._remote_cancel_wait
+        while True:
+            job = await self._store.get(job_id)
+            if job is None:
+                return CancelResult.NOT_FOUND
+            if job.status not in (JobStatus.QUEUED, JobStatus.SUBMITTING, JobStatus.RUNNING):
+                break
+            if self._clock.monotonic() >= deadline:
+                return CancelResult.CANCELED_REMOTE  # requested; the owner carries it out
+            await self._clock.sleep(min(self._sync_interval, 0.25))
+        if job.status is not JobStatus.CANCELED:
+            return CancelResult.ALREADY_FINISHED
+        if job.error_kind == "canceled_provider_may_finish":
+            return CancelResult.CANCELED_LOCAL
+        return CancelResult.CANCELED_REMOTE if job.prediction_id else CancelResult.DEQUEUED
 
     def subscribe(self, listener: EventListener) -> Callable[[], None]:
         """Add a listener for every event; returns the function that removes it."""
@@ -390,76 +498,179 @@ class JobScheduler:
                 self._estimator.observe(_estimate_key(job), job.finished_at - job.started_at)
 
     async def _recover(self) -> None:
-        for job in await self._store.unfinished():
+        """At start: take every job no live process works on, and resume each."""
+        if self._lease_seconds is not None and not self._sole_owner:
+            # Other processes may be running: only what nobody live holds, as a takeover.
+            now = self._clock.now()
+            jobs = await self._store.takeover_candidates(
+                unclaimed_before=now - self._lease_seconds, include_released_untold=True
+            )
+        else:
+            jobs = await self._store.unfinished() + await self._store.unnotified_terminal()
+        for job in jobs:
             if job.id in self._held:
                 continue  # enqueued before start()
-            if not await self._claim(job.id):
+            taken = await self._take(job, force=self._sole_owner)
+            if taken is None:
                 log.info("job %d is held by another process; leaving it", job.id)
                 continue
-            self._hold(job)
-            if job.status is JobStatus.QUEUED:
-                self._queue.push(job)
-            elif job.status is JobStatus.SUBMITTING and job.prediction_id:
-                running = await self._write(
-                    self._store.transition(
-                        job.id,
-                        JobStatus.RUNNING,
-                        expected=_SUBMITTING,
-                        detail="recovered after a restart",
-                        started_at=job.started_at or self._clock.now(),
-                    )
-                )
-                if running is not None:
-                    self._track(self._new_flight(running), recovered=True)
-            elif job.status is JobStatus.SUBMITTING:
-                self._spawn(
-                    self._end(
-                        job,
-                        JobStatus.FAILED,
-                        _SUBMITTING,
-                        "interrupted",
-                        "the bot restarted while this job was being submitted; it was not "
-                        "submitted again, so that it cannot run twice",
-                    ),
-                    f"job-{job.id}-interrupted",
-                    job.id,
-                )
-            elif job.status is JobStatus.RUNNING:
-                self._track(self._new_flight(job), recovered=True)
-            elif job.status is JobStatus.DELIVERING:
-                self._spawn(self._deliver(job, None), f"job-{job.id}-redeliver", job.id)
-        for job in await self._store.unnotified_terminal():
-            if job.id not in self._held:
-                self._hold(job)
-                self._spawn(self._notify_finish(job), f"job-{job.id}-finish", job.id)
+            if not self._sole_owner:
+                self._count_takeover(job, taken)
+            await self._resume(taken, why="found at start")
         self._emit_positions()
+
+    async def _take(self, job: Job, *, force: bool = False) -> Job | None:
+        """Lease a job nobody live holds to this scheduler; its fresh row, or None."""
+        if self._lease_seconds is None:
+            if not await self._write(self._store.claim(job.id, self._owner_id, None)):
+                return None
+            return await self._store.get(job.id)
+        return await self._write(
+            self._store.take_over(job.id, self._owner_id, self._lease_until(), force=force)
+        )
+
+    async def _resume(self, job: Job, *, why: str) -> None:
+        """Carry on with a job just taken (at start or from a dead process) from its state."""
+        self._hold(job)
+        if job.status is JobStatus.QUEUED:
+            self._queue.push(job)
+            self._dispatch(emit=False)
+        elif job.status is JobStatus.SUBMITTING and job.prediction_id:
+            running = await self._write(
+                self._store.transition(
+                    job.id,
+                    JobStatus.RUNNING,
+                    expected=_SUBMITTING,
+                    detail=f"recovered after {why}",
+                    started_at=job.started_at or self._clock.now(),
+                )
+            )
+            if running is not None:
+                self._track(self._new_flight(running), recovered=True)
+            else:
+                self._settle(job.id)
+        elif job.status is JobStatus.SUBMITTING:
+            self._spawn(
+                self._end(
+                    job,
+                    JobStatus.FAILED,
+                    _SUBMITTING,
+                    "interrupted",
+                    f"the process stopped while this job was being submitted ({why}); it was "
+                    "not submitted again, so that it cannot run twice",
+                ),
+                f"job-{job.id}-interrupted",
+                job.id,
+            )
+        elif job.status is JobStatus.RUNNING:
+            self._track(self._new_flight(job), recovered=True)
+        elif job.status is JobStatus.DELIVERING:
+            self._spawn(self._deliver(job, None), f"job-{job.id}-redeliver", job.id)
+        elif job.is_terminal and not job.notified and job.status is not JobStatus.REFUSED:
+            self._spawn(self._notify_finish(job), f"job-{job.id}-finish", job.id)
+        else:
+            self._settle(job.id)  # finished and told meanwhile: nothing to do
 
     # -- dispatch ------------------------------------------------------------------------
 
     def _dispatch(self, *, emit: bool = True) -> None:
-        """Start queued jobs while there is room under the global cap."""
+        """Something changed: let the dispatcher look for room (it starts queued jobs)."""
         if not self._started or self._stopping:
             return
-        while len(self._inflight) < self._max_concurrent and self._queue:
-            job = self._queue.pop()
-            assert job is not None
-            self._last_positions.pop(job.id, None)
-            flight = self._new_flight(job)
-            self._inflight[job.id] = flight
-            self._spawn(self._submit(flight), f"job-{job.id}-submit", job.id)
+        self._dispatch_wake.set()
         if emit:
             self._emit_positions()
 
+    async def _dispatch_loop(self) -> None:
+        """Start queued jobs whenever there may be room; while other processes hold the
+        slots, ask again every `slot_retry_interval` (they cannot tell us when one frees)."""
+        while True:
+            self._dispatch_wake.clear()
+            try:
+                blocked = await self._fill_slots()
+            except Exception:
+                log.exception("could not start queued jobs; trying again")
+                blocked = True
+            self._emit_positions()
+            if blocked:
+                await self._sleep_or_wake(self._slot_retry_interval, self._dispatch_wake)
+            else:
+                await self._dispatch_wake.wait()
+
+    async def _fill_slots(self) -> bool:
+        """Start queued jobs while the cap allows; True when refused for want of a slot
+        held elsewhere (or the database failed), so the caller should ask again later."""
+        async with self._dispatch_lock:
+            while (
+                self._started and not self._stopping and len(self._inflight) < self._max_concurrent
+            ):
+                job = self._head
+                if job is None:
+                    job = self._queue.pop()
+                    if job is None:
+                        return False
+                    self._head = job
+                try:
+                    claim: SlotClaim = await self._write(
+                        self._store.claim_slot(
+                            job.id,
+                            self._owner_id,
+                            limit=self._max_concurrent,
+                            local_in_flight=len(self._inflight),
+                            until=self._lease_until(),
+                            timeout=self._job_timeout,
+                        )
+                    )
+                except Exception:
+                    log.exception("job %d: could not claim a slot; will ask again", job.id)
+                    return True
+                if claim.outcome == "full":
+                    self.stats.slot_waits += 1
+                    return True
+                self._head = None
+                self._last_positions.pop(job.id, None)
+                if claim.outcome == "granted" and claim.job is not None:
+                    flight = self._new_flight(claim.job)
+                    self._jobs[job.id] = claim.job
+                    self._inflight[job.id] = flight
+                    self._spawn(self._submit(flight), f"job-{job.id}-submit", job.id)
+                elif claim.outcome == "canceled" and claim.job is not None:
+                    self._spawn(self._announce_end(claim.job), f"job-{job.id}-canceled", job.id)
+                else:
+                    log.info("job %d changed before it could start; dropped", job.id)
+                    self._settle(job.id, release=False)
+            return False
+
+    def _positions(self) -> dict[int, int]:
+        """job id -> 1-based place in line: the job waiting for a slot first, then the queue."""
+        positions = self._queue.positions()
+        if self._head is None:
+            return positions
+        return {self._head.id: 1, **{j: p + 1 for j, p in positions.items()}}
+
+    def _is_head(self, job_id: int) -> bool:
+        return self._head is not None and self._head.id == job_id
+
+    def _dequeue(self, job_id: int) -> bool:
+        """Take a job out of line (call with the dispatch lock held); False if not in line."""
+        if self._is_head(job_id):
+            self._head = None
+            return True
+        return self._queue.remove(job_id) is not None
+
     def _emit_positions(self) -> None:
         """A "queued" event for every job whose position changed."""
-        positions = self._queue.positions()
+        positions = self._positions()
         for job_id in list(self._last_positions):
             if job_id not in positions:
                 del self._last_positions[job_id]
         for job_id, position in positions.items():
-            if self._last_positions.get(job_id) != position:
+            if job_id in self._fresh:
+                continue  # enqueue() reports it to its caller
+            job = self._jobs.get(job_id)
+            if job is not None and self._last_positions.get(job_id) != position:
                 self._last_positions[job_id] = position
-                self._emit(ev.QUEUED, self._jobs[job_id], position=position)
+                self._emit(ev.QUEUED, job, position=position)
 
     def _new_flight(self, job: Job) -> _Flight:
         return _Flight(
@@ -475,25 +686,9 @@ class JobScheduler:
         self._changed.set()
 
     async def _submit(self, flight: _Flight) -> None:
-        job = flight.job
+        """Create the prediction of a job whose slot was granted (it is `submitting`)."""
+        job = submitting = flight.job
         try:
-            now = self._clock.now()
-            submitting = await self._write(
-                self._store.transition(
-                    job.id,
-                    JobStatus.SUBMITTING,
-                    expected=_QUEUED,
-                    attempts=job.attempts + 1,
-                    submitted_at=now,
-                    deadline_at=now + self._job_timeout,
-                )
-            )
-            if submitting is None:
-                log.info("job %d changed before it could start; dropped", job.id)
-                self._release_slot(job.id)
-                self._settle(job.id)
-                return
-            self._update(flight, submitting)
             if self._stopping:
                 return  # stays `submitting` without an id: recovery ends it as interrupted
             error: CometAPIError | None = None
@@ -609,12 +804,13 @@ class JobScheduler:
         self._wake.clear()
         await self._sleep_or_wake(wake_at - now)
 
-    async def _sleep_or_wake(self, delay: float) -> None:
+    async def _sleep_or_wake(self, delay: float, wake: asyncio.Event | None = None) -> None:
+        wake = wake or self._wake
         if math.isinf(delay):
-            await self._wake.wait()
+            await wake.wait()
             return
         sleeper = asyncio.ensure_future(self._clock.sleep(max(0.0, delay)))
-        waker = asyncio.ensure_future(self._wake.wait())
+        waker = asyncio.ensure_future(wake.wait())
         try:
             await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -749,7 +945,7 @@ class JobScheduler:
 
     # -- cancel --------------------------------------------------------------------------
 
-    async def _cancel_running(self, job: Job, detail: str) -> CancelResult:
+    async def _cancel_running(self, job: Job, detail: str, *, taken: bool = False) -> CancelResult:
         flight = self._inflight.get(job.id)
         if flight is not None:
             flight.closing = True  # from here on the loop and any poll answer leave it alone
@@ -772,6 +968,8 @@ class JobScheduler:
         if flight is not None:
             self._release_slot(job.id)
         if done is None:
+            if taken:
+                self._settle(job.id)  # whoever changed it finishes it; nothing runs here
             return CancelResult.ALREADY_FINISHED
         self._held.add(job.id)
         self._spawn(self._announce_end(done), f"job-{job.id}-canceled", job.id)
@@ -876,6 +1074,8 @@ class JobScheduler:
         while True:
             if self._stopping:
                 return  # stays `delivering`: the next start delivers it
+            if not await self._still_mine(job.id):
+                return  # another process delivers it
             error: DeliveryError | None = None
             delivered: Job | None = None
             async with self._critical_section():
@@ -952,6 +1152,8 @@ class JobScheduler:
         attempt = 0
         try:
             while not self._stopping:
+                if not await self._still_mine(job.id):
+                    return  # another process tells the user
                 told = False
                 async with self._critical_section():
                     try:
@@ -1008,43 +1210,178 @@ class JobScheduler:
         flight.job = job
         self._jobs[job.id] = job
 
-    def _settle(self, job_id: int) -> None:
-        """This scheduler is done with the job: wake whoever waits for it."""
+    def _settle(self, job_id: int, *, release: bool = True) -> None:
+        """This scheduler is done with the job: wake whoever waits for it.
+
+        Its lease is released too, unless `release` is False: a job whose task died keeps
+        its lease unrenewed, so it is taken over (retried) only once the lease has lapsed.
+        """
+        was_held = job_id in self._held
         self._held.discard(job_id)
         self._jobs.pop(job_id, None)
+        self._canceling.discard(job_id)
         for future in self._waiters.pop(job_id, []):
             if not future.done():
                 future.set_result(None)
         self._changed.set()
+        if release and was_held and self._lease_seconds and not self._stopping:
+            self._write_later(self._store.release(self._owner_id, job_id))
 
     def _retry_delay(self, attempt: int) -> float:
         return min(self._retry_backoff_cap, self._retry_backoff * 2 ** max(0, attempt - 1))
 
-    async def _claim(self, job_id: int) -> bool:
-        until = None if self._lease_seconds is None else self._clock.now() + self._lease_seconds
-        return await self._write(self._store.claim(job_id, self._owner_id, until))
+    def _lease_until(self) -> float | None:
+        return None if self._lease_seconds is None else self._clock.now() + self._lease_seconds
 
-    async def _renew_leases(self) -> None:
+    async def _claim(self, job_id: int) -> bool:
+        return await self._write(self._store.claim(job_id, self._owner_id, self._lease_until()))
+
+    async def _still_mine(self, job_id: int) -> bool:
+        """Before telling a user: renew this job's lease, False if another process has it."""
+        if not self._lease_seconds:
+            return True
+        try:
+            mine = await self._write(self._store.claim(job_id, self._owner_id, self._lease_until()))
+        except Exception:
+            log.warning("job %d: could not check its lease; going on", job_id, exc_info=True)
+            return True  # the compare-and-set writes still keep two owners apart
+        if not mine:
+            self._abandon(job_id)
+        return mine
+
+    # -- several processes: leases, takeovers, cancels from elsewhere --------------------
+
+    async def _lease_loop(self) -> None:
+        """Every third of the lease: renew what we hold, then take over what nobody holds."""
         assert self._lease_seconds
         while True:
             await self._clock.sleep(self._lease_seconds / 3)
             try:
-                await self._write(
-                    self._store.renew(self._owner_id, self._clock.now() + self._lease_seconds)
-                )
+                await self._renew()
             except Exception:
                 log.exception("could not renew job leases")
+            try:
+                await self._take_over_lapsed()
+            except Exception:
+                log.exception("could not look for jobs to take over")
+
+    async def _renew(self) -> None:
+        held = set(self._held)
+        if not held:
+            return
+        until = self._lease_until()
+        assert until is not None
+        kept = await self._write(self._store.renew_held(self._owner_id, held, until))
+        for job_id in sorted(held - kept.keys()):
+            if job_id in self._held:  # not settled meanwhile: someone else has it now
+                self._abandon(job_id)
+
+    def _abandon(self, job_id: int) -> None:
+        """Another process holds this job now: stop working on it, tell nobody anything.
+
+        Its queue place, slot and polls are dropped at once. A step with an outside effect
+        already under way (a create, a delivery) is left to finish: its compare-and-set
+        write then fails and it stops (a create it made is canceled).
+        """
+        if job_id not in self._held:
+            return
+        log.warning("job %d: another process took it over; this one stops working on it", job_id)
+        self.stats.lost_leases += 1
+        self._queue.remove(job_id)
+        if self._is_head(job_id) and not self._dispatch_lock.locked():
+            self._head = None  # (if a claim is under way, it finds the job gone)
+        flight = self._inflight.get(job_id)
+        if flight is not None:
+            flight.closing = True
+            if flight.http is not None and not self._http.get(flight.http, False):
+                flight.http.cancel()
+        current = asyncio.current_task()
+        for task in list(self._job_tasks.get(job_id, ())):
+            if task is not current and task not in self._critical:
+                task.cancel()
+        self._running.pop(job_id, None)
+        self._settle(job_id, release=False)
+        self._release_slot(job_id)
+        self._emit_positions()
+
+    async def _take_over_lapsed(self) -> None:
+        """Take every job whose lease lapsed (its process died) and resume it here."""
+        assert self._lease_seconds
+        if self._stopping:
+            return
+        now = self._clock.now()
+        jobs = await self._store.takeover_candidates(unclaimed_before=now - self._lease_seconds)
+        for job in jobs:
+            if self._stopping:
+                return
+            if job.id in self._held:
+                continue
+            # Under the dispatch lock: a slot claim must never run between the database
+            # saying "this running job is ours" and our own count including it.
+            async with self._dispatch_lock:
+                taken = await self._take(job)
+                if taken is None:
+                    continue
+                self._count_takeover(job, taken)
+                await self._resume(taken, why="taken over from another process")
+        self._dispatch()
+
+    def _count_takeover(self, before: Job, taken: Job) -> None:
+        """Log (for operators: a process died or stalled) and count a job taken from another."""
+        if self._lease_seconds is None or before.lease_owner == self._owner_id:
+            return
+        if before.lease_owner is None and not before.is_active:
+            return  # a notification given up earlier, retried: not a process's failure
+        self.stats.takeovers += 1
+        log.warning(
+            "job %d (%s): taken over from %s",
+            taken.id,
+            taken.status.value,
+            f"{before.lease_owner}, whose lease lapsed"
+            if before.lease_owner
+            else "the process that admitted it, which never claimed it",
+        )
+
+    async def _watch_loop(self) -> None:
+        """Every `sync_interval`: carry out cancels requested elsewhere for our jobs."""
+        while True:
+            await self._clock.sleep(self._sync_interval)
+            if not self._held:
+                continue
+            try:
+                requests = await self._store.cancel_requests(self._owner_id)
+            except Exception:
+                log.exception("could not read cancel requests")
+                continue
+            for job_id, by_user_id in requests:
+                if job_id in self._held and job_id not in self._canceling:
+                    self._canceling.add(job_id)
+                    self._spawn(
+                        self._cancel_requested(job_id, by_user_id), f"job-{job_id}-remote-cancel"
+                    )
+
+    async def _cancel_requested(self, job_id: int, by_user_id: int | None) -> None:
+        log.info("job %d: cancel requested from another process", job_id)
+        await self.cancel(job_id, by_user_id=by_user_id or 0)
 
     def _spawn(
         self, coro: Coroutine[Any, Any, Any], name: str, job_id: int | None = None
     ) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
+        if job_id is not None:
+            self._job_tasks.setdefault(job_id, set()).add(task)
         task.add_done_callback(lambda t: self._task_done(t, job_id))
         return task
 
     def _task_done(self, task: asyncio.Task[Any], job_id: int | None) -> None:
         self._tasks.discard(task)
+        if job_id is not None:
+            tasks = self._job_tasks.get(job_id)
+            if tasks is not None:
+                tasks.discard(task)
+                if not tasks:
+                    del self._job_tasks[job_id]
         self._changed.set()
         if task.cancelled() or task.exception() is None:
             return
@@ -1055,7 +1392,7 @@ class JobScheduler:
             log.error("job %d is left as stored until the next start", job_id)
             self._running.pop(job_id, None)
             self._release_slot(job_id)
-            self._settle(job_id)
+            self._settle(job_id, release=False)
 
     def _start_service(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         task = asyncio.create_task(coro, name=name)
@@ -1113,6 +1450,12 @@ class JobScheduler:
         future.add_done_callback(self._write_done)
         return await asyncio.shield(future)
 
+    def _write_later(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """A write nobody waits for (still tracked, so stop() lets it finish)."""
+        future = asyncio.ensure_future(coro)
+        self._writes.add(future)
+        future.add_done_callback(self._write_done)
+
     def _write_done(self, future: asyncio.Future[Any]) -> None:
         self._writes.discard(future)
         if not future.cancelled() and future.exception() is not None:
@@ -1161,8 +1504,9 @@ class JobScheduler:
                 future.cancel()
         self._waiters.clear()
         if self._lease_seconds:
+            # Expired, not released: other processes take these jobs over at once.
             try:
-                await self._store.release(self._owner_id)
+                await self._store.expire_leases(self._owner_id)
             except Exception:
                 log.exception("could not release job leases")
 
