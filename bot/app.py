@@ -34,6 +34,17 @@ def discover_extensions() -> list[str]:
     )
 
 
+def http_connection_limit(settings: Settings) -> int:
+    """Connections to CometAPI at once (aiohttp's default is 100).
+
+    With `COMETAPI_PREFER_WAIT` every running prediction holds one for its whole duration, so
+    the pool grows with the concurrency cap: at 100 the benchmark's predictions beyond the
+    100th waited seconds for a connection, their downloads too. Twice the cap leaves room for
+    polls and downloads beside the held creates.
+    """
+    return max(100, 2 * settings.max_concurrent_jobs)
+
+
 def point_discord_at(api_base: str | None, gateway: str | None) -> None:
     """Send discord.py's REST and gateway traffic elsewhere (tests, benchmarks)."""
     if api_base:
@@ -140,7 +151,8 @@ async def build_and_run(settings: Settings, catalog: object, stop: asyncio.Event
     from bot.__main__ import StartupError
 
     point_discord_at(settings.discord_api_base_url, settings.discord_gateway_url)
-    async with aiohttp.ClientSession() as session:
+    connector = aiohttp.TCPConnector(limit=http_connection_limit(settings))
+    async with aiohttp.ClientSession(connector=connector) as session:
         try:
             db = await open_database(settings.database_url)
         except StorageError as exc:
