@@ -9,7 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import pkgutil
+import secrets
+import socket
 from collections.abc import Iterable
 from typing import Any
 
@@ -32,6 +35,11 @@ def discover_extensions() -> list[str]:
     return sorted(
         f"cogs.{m.name}" for m in pkgutil.iter_modules(cogs.__path__) if not m.name.startswith("_")
     )
+
+
+def process_owner_id() -> str:
+    """Who holds a job's lease: this host, this process, this start (a restart is a new owner)."""
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
 
 
 def http_connection_limit(settings: Settings) -> int:
@@ -123,6 +131,13 @@ class ImageBot(commands.AutoShardedBot):
             max_concurrent=s.settings.max_concurrent_jobs,
             job_timeout=s.settings.job_timeout_seconds,
             clock=s.clock,
+            # Several processes may share a PostgreSQL database (docs/decisions/011): each
+            # start is a new owner, so a job leased to a crashed run is never mistaken for ours.
+            owner_id=process_owner_id(),
+            lease_seconds=s.settings.job_lease_seconds,
+            # SQLite has one process by definition: at start it takes every unfinished job at
+            # once instead of waiting for its previous run's leases to lapse.
+            sole_owner=s.db.dialect == "sqlite",
         )
         # Attached before start so jobs recovered at start are mirrored too.
         self.log_mirror = LogChannelMirror(self)
