@@ -49,10 +49,12 @@ class _Panel:
         self.x1, self.y1 = x0 + PANEL_W - right, HEIGHT - bottom
         draw.text((x0 + left, 18), title, fill=AXIS, font=_font(17))
 
-    def axes(self, x_max: float, y_max: float, x_label: str, y_label: str) -> None:
+    def axes(
+        self, x_max: float, y_max: float, x_label: str, y_label: str, *, x_ticks: bool = True
+    ) -> None:
         d, small = self.draw, _font(13)
         self.x_max, self.y_max = x_max, y_max
-        for value in _ticks(x_max):
+        for value in _ticks(x_max) if x_ticks else []:
             x = self.px(value, 0)[0]
             d.line([(x, self.y0), (x, self.y1)], fill=GRID)
             d.text((x - 12, self.y1 + 6), _label(value), fill=AXIS, font=small)
@@ -70,8 +72,12 @@ class _Panel:
         fy = min(1.0, y / self.y_max) if self.y_max else 0.0
         return self.x0 + fx * (self.x1 - self.x0), self.y1 - fy * (self.y1 - self.y0)
 
-    def legend(self, items: Sequence[tuple[str, tuple[int, int, int]]]) -> None:
-        y = self.y0 + 8
+    def legend(
+        self, items: Sequence[tuple[str, tuple[int, int, int]]], *, bottom: bool = False
+    ) -> None:
+        y = self.y1 - 12 - 20 * len(items) if bottom else self.y0 + 8
+        box = [self.x1 - 196, y - 4, self.x1 - 4, y + 20 * len(items)]
+        self.draw.rectangle(box, fill="white", outline=GRID)
         for label, colour in items:
             self.draw.rectangle([self.x1 - 190, y + 3, self.x1 - 176, y + 13], fill=colour)
             self.draw.text((self.x1 - 170, y), label, fill=AXIS, font=_font(13))
@@ -104,12 +110,12 @@ def _cdf(panel: _Panel, series: Sequence[Series], x_label: str) -> None:
             points.append(panel.px(v, 100 * (i - 1) / len(data)))
             points.append(panel.px(v, 100 * i / len(data)))
         panel.draw.line(points, fill=colour, width=3)
-    panel.legend([(label, colour) for label, colour, vs in series if vs])
+    panel.legend([(label, colour) for label, colour, vs in series if vs], bottom=True)
 
 
 def _bars(panel: _Panel, ns: Sequence[int], series: Sequence[Series]) -> None:
     top = max((v for _, _, vs in series for v in vs if v == v), default=1.0)
-    panel.axes(1.0, top * 1.2, "commands at once (N)", "requests")
+    panel.axes(1.0, top * 1.2, "commands at once (N)", "requests", x_ticks=False)
     panel.x_max = 1.0
     slot = (panel.x1 - panel.x0) / max(1, len(ns))
     width = slot * 0.8 / max(1, len(series))
