@@ -137,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         chart = draw_chart(rows, args.png)
         meta = {
             "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "command": " ".join(["python -m bench", *(argv if argv is not None else sys.argv[1:])]),
             "cpus": str(os.cpu_count()),
             "cpu": _cpu_model(),
             "duration": f"{args.duration:g}",
