@@ -181,7 +181,7 @@ class JobScheduler:
         event_timeout: float = 30,
         sole_owner: bool = False,
         sync_interval: float = 1.0,
-        slot_retry_interval: float = 0.25,
+        slot_retry_interval: float = 0.1,
         remote_cancel_wait: float = 10.0,
     ) -> None:
         """`lease_seconds` None: one process, leases without expiry (no renewals, no takeovers).

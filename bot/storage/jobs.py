@@ -419,7 +419,7 @@ class JobStore:
         them. One lock (`job-slots`) serializes every process's claims.
 
         Fairness across processes: a refused claim records when the job began to wait
-        (`slot_requested_at`); a free slot goes to the job that has waited longest among
+        (`slot_requested_at`); free slots go first to the jobs that have waited longer, among
         those whose owner is alive, so one process's queue cannot take every freed slot.
         """
         now = self.clock.now()
@@ -455,8 +455,9 @@ class JobStore:
                 *_IN_FLIGHT,
                 owner,
             )
-            full = local_in_flight + int(others or 0) >= limit
-            if not full:
+            free = limit - local_in_flight - int(others or 0)
+            if free > 0:
+                # The free slots go first to jobs of live processes that have waited longer.
                 since = row["slot_requested_at"] if row["slot_requested_at"] is not None else now
                 ahead = await tx.fetchval(
                     """
@@ -472,8 +473,8 @@ class JobStore:
                     since,
                     job_id,
                 )
-                full = int(ahead or 0) > 0
-            if full:
+                free -= int(ahead or 0)
+            if free <= 0:
                 if row["slot_requested_at"] is None:
                     await tx.execute(
                         "UPDATE jobs SET slot_requested_at = ? WHERE id = ?", now, job_id

@@ -101,6 +101,25 @@ async def test_a_freed_slot_goes_to_the_job_that_waited_longest(database: Databa
     assert await claim(store, a_next[0], "a", limit=1) == "granted"
 
 
+async def test_jobs_that_waited_longer_take_only_as_many_slots_as_they_need(
+    database: Database,
+) -> None:
+    """Two free slots and one longer-waiting job elsewhere: the second slot is not held back."""
+    clock = FixedClock(1000.0)
+    store = JobStore(database, clock)
+    a_jobs = await queued(store, "a", 3)
+    (b_job,) = await queued(store, "b", 1)
+    assert await claim(store, a_jobs[0], "a", limit=2) == "granted"
+    assert await claim(store, a_jobs[1], "a", local=1, limit=2) == "granted"
+    clock.value += 1
+    assert await claim(store, b_job, "b", limit=2) == "full"  # b waits from 1001
+    for job_id in a_jobs[:2]:
+        await store.transition(job_id, JobStatus.SUCCEEDED, notified=True)
+    clock.value += 1
+    assert await claim(store, a_jobs[2], "a", local=0, limit=2) == "granted"  # one left for b
+    assert await claim(store, b_job, "b", limit=2) == "granted"
+
+
 async def test_a_dead_owners_waiting_job_does_not_hold_back_the_others(database: Database) -> None:
     """A waiting job whose owner's lease lapsed yields its turn (its owner is gone)."""
     clock = FixedClock(1000.0)
