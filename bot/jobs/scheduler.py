@@ -1362,7 +1362,12 @@ class JobScheduler:
 
     async def _cancel_requested(self, job_id: int, by_user_id: int | None) -> None:
         log.info("job %d: cancel requested from another process", job_id)
-        await self.cancel(job_id, by_user_id=by_user_id or 0)
+        try:
+            await self.cancel(job_id, by_user_id=by_user_id or 0)
+        finally:
+            # Done (the job is no longer cancelable) or failed: a request still standing is
+            # picked up again at the next look.
+            self._canceling.discard(job_id)
 
     def _spawn(
         self, coro: Coroutine[Any, Any, Any], name: str, job_id: int | None = None
