@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.discord_errors import send_ephemeral
+from bot.discord_errors import handle_app_command_error, send_ephemeral
 from bot.discord_render import info_embed, message_link, pending_embed
 from bot.discord_translator import locale_of
 from bot.discord_views import (
@@ -222,14 +222,10 @@ def _expected_position(scheduler: Any) -> int | None:
         return None
     try:
         queued = len(scheduler.queue_positions())
-        full = scheduler.in_flight >= services_max_concurrent(scheduler)
+        full = scheduler.in_flight >= scheduler.max_concurrent
         return queued + 1 if queued or full else None
     except Exception:
         return None
-
-
-def services_max_concurrent(scheduler: Any) -> int:
-    return int(getattr(scheduler, "_max_concurrent", 1))
 
 
 def _replace(new: NewJob, **changes: Any) -> NewJob:
@@ -244,21 +240,8 @@ def _replace(new: NewJob, **changes: Any) -> NewJob:
 async def handle_button(interaction: discord.Interaction, action: str, job_id: int) -> None:
     try:
         await _handle_button(interaction, action, job_id)
-    except UserFacingError as exc:
-        services = services_of(interaction)
-        await send_ephemeral(
-            interaction, services.messages.t(locale_of(interaction), exc.key, **exc.params)
-        )
-    except Exception:
-        from bot.discord_errors import new_error_id
-
-        error_id = new_error_id()
-        log.exception("error %s in button %s for job %s", error_id, action, job_id)
-        services = services_of(interaction)
-        await send_ephemeral(
-            interaction,
-            services.messages.t(locale_of(interaction), "error.unknown", error_id=error_id),
-        )
+    except Exception as exc:
+        await handle_app_command_error(interaction.client, interaction, exc)  # type: ignore[arg-type]
 
 
 async def _handle_button(interaction: discord.Interaction, action: str, job_id: int) -> None:
@@ -390,7 +373,6 @@ async def on_modal_submit(interaction: discord.Interaction) -> None:
     if not custom_id.startswith((EDIT_MODAL_PREFIX, CONTEXT_MODAL_PREFIX)):
         return
     services = services_of(interaction)
-    locale = locale_of(interaction)
     try:
         prompt = modal_prompt(interaction).strip()
         if custom_id.startswith(EDIT_MODAL_PREFIX):
@@ -432,16 +414,8 @@ async def on_modal_submit(interaction: discord.Interaction) -> None:
             await submit_request(
                 interaction, kind="edit", model_id=None, options={"prompt": prompt, "image": url}
             )
-    except UserFacingError as exc:
-        await send_ephemeral(interaction, services.messages.t(locale, exc.key, **exc.params))
-    except Exception:
-        from bot.discord_errors import new_error_id
-
-        error_id = new_error_id()
-        log.exception("error %s in modal %s", error_id, custom_id)
-        await send_ephemeral(
-            interaction, services.messages.t(locale, "error.unknown", error_id=error_id)
-        )
+    except Exception as exc:
+        await handle_app_command_error(interaction.client, interaction, exc)  # type: ignore[arg-type]
 
 
 def check_edit_attachment(attachment: discord.Attachment) -> None:

@@ -67,8 +67,9 @@ async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
 
 
 async def handle_app_command_error(
-    bot: ImageBot, interaction: discord.Interaction, error: app_commands.AppCommandError
+    bot: ImageBot, interaction: discord.Interaction, error: BaseException
 ) -> None:
+    """Answer any error of a command, button or form with one ephemeral sentence."""
     from bot.discord_translator import locale_of
 
     locale = locale_of(interaction)
@@ -79,12 +80,16 @@ async def handle_app_command_error(
         await send_ephemeral(interaction, messages.t(locale, key, **params))
         return
     error_id = new_error_id()
-    command = interaction.command.qualified_name if interaction.command else "?"
+    if interaction.command is not None:
+        where = f"/{interaction.command.qualified_name}"
+    else:
+        data: Any = interaction.data or {}
+        where = str(data.get("custom_id", "?"))
     original = getattr(error, "original", error)
     log.error(
-        "error %s in /%s for user %s",
+        "error %s in %s for user %s",
         error_id,
-        command,
+        where,
         interaction.user.id if interaction.user else "?",
         exc_info=(type(original), original, original.__traceback__),
     )

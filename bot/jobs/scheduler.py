@@ -480,6 +480,11 @@ class JobScheduler:
             await self._changed.wait()
 
     @property
+    def max_concurrent(self) -> int:
+        """The cap on predictions in flight (for the whole bot)."""
+        return self._max_concurrent
+
+    @property
     def in_flight(self) -> int:
         """Predictions submitting or running right now (what max_concurrent caps)."""
         return len(self._inflight)
