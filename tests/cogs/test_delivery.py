@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.cogs.conftest import Stack, text
+from tests.cogs.conftest import Stack
 
 
 async def _start(stack: Stack, prompt: str = "a harbour at dawn"):  # type: ignore[no-untyped-def]
@@ -77,14 +77,14 @@ async def test_oversized_output_is_fitted_under_the_interaction_limit(stack_fact
 
 
 async def test_every_message_sent_parses_no_mentions_by_default(stack: Stack) -> None:
-    """The bot-wide default sends allowed_mentions with nothing to parse."""
-    from tests.fakes.discord import assert_no_mass_mentions
+    """Every message the bot sent or edited tells Discord to parse no mention at all."""
+    from tests.fakes.discord import assert_allows_no_mentions, assert_pinged_nobody
+    from tests.fakes.discord.assertions import message_requests
 
     interaction = await _start(stack, "<@&123> @here hi")
     await stack.wait_job(1, "succeeded")
-    assert_no_mass_mentions(stack.discord)
-    assert text(stack, "status.succeeded")  # the catalog is loaded for the bot
-    assert (
-        interaction.original_message.pings is None
-        or not interaction.original_message.pings.everyone
-    )
+    sent = message_requests(stack.discord)
+    assert len(sent) >= 2  # the pending message and the result
+    for request in sent:
+        assert_allows_no_mentions(request)
+    assert_pinged_nobody(interaction.original_message)
