@@ -68,17 +68,29 @@ class Stack:
         await self.running.start()
 
     async def wait_job(self, job_id: int, *statuses: str, timeout: float = 10) -> Any:
-        """Wait until the job reaches one of `statuses` (polling the database, not sleeping blind)."""
+        """Wait until the job reaches one of `statuses`."""
+        return await self._wait(
+            job_id, lambda job: job.status.value in statuses, f"in {statuses}", timeout
+        )
+
+    async def wait_notified(self, job_id: int, *, timeout: float = 10) -> Any:
+        """Wait until the job's user has been told its outcome (the `notified` mark)."""
+        return await self._wait(job_id, lambda job: job.notified, "reported to its user", timeout)
+
+    async def _wait(self, job_id: int, done: Any, what: str, timeout: float) -> Any:
+        # The job row is the source of truth; polling it every 20 ms is cheap and the
+        # scheduler offers no cross-bot event a restarted test bot could await.
         import asyncio
 
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
             job = await self.services.jobs.get(job_id)
-            if job is not None and job.status.value in statuses:
+            if job is not None and done(job):
                 return job
             if loop.time() > deadline:
-                raise AssertionError(f"job {job_id} is {job and job.status} after {timeout}s")
+                state = job.status.value if job else "missing"
+                raise AssertionError(f"job {job_id} not {what} after {timeout}s ({state})")
             await asyncio.sleep(0.02)
 
 

@@ -125,20 +125,9 @@ async def test_cancel_a_running_job(stack_factory) -> None:  # type: ignore[no-u
     await click.wait_callback()
     await stack.wait_job(1, "canceled")
     assert stack.api.requests_for("cancel")
-    await _until_notified(stack, 1)
+    await stack.wait_notified(1)
     job = await stack.services.jobs.get(1)
     embed = interaction.original_message.embeds[0]
     assert embed["description"] == text(stack, "error.canceled")
     assert interaction.original_message.custom_ids == []
     assert job is not None and job.notified
-
-
-async def _until_notified(stack: Stack, job_id: int) -> None:
-    import asyncio
-
-    for _ in range(500):
-        job = await stack.services.jobs.get(job_id)
-        if job is not None and job.notified:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"job {job_id} was never reported to its user")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -15,13 +14,7 @@ SCHNELL = "black-forest-labs/flux-schnell"
 
 async def _ended(stack: Stack, interaction: Any, job_id: int = 1) -> dict[str, Any]:
     """Wait until the user has been told, and return the message's embed."""
-    for _ in range(1000):
-        job = await stack.services.jobs.get(job_id)
-        if job is not None and job.notified:
-            break
-        await asyncio.sleep(0.01)
-    else:
-        raise AssertionError("the user was never told")
+    await stack.wait_notified(job_id)
     message = interaction.original_message
     assert message.custom_ids == []  # no Cancel button left behind
     return message.embeds[0]

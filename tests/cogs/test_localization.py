@@ -58,12 +58,7 @@ async def test_zh_tw_user_gets_pending_result_and_errors_in_traditional_chinese(
     await failing.wait_callback()
     job = await stack.wait_job(2, "failed")
     assert job.locale == "zh-TW"
-    for _ in range(500):
-        if (await stack.services.jobs.get(2)).notified:  # type: ignore[union-attr]
-            break
-        import asyncio
-
-        await asyncio.sleep(0.01)
+    await stack.wait_notified(2)
     assert failing.original_message.embeds[0]["description"] == text(stack, "error.safety", "zh-TW")
 
 
