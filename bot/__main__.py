@@ -1,21 +1,28 @@
-"""`python -m bot [run|sync|check|generate]`: the command line and the composition root."""
+"""`python -m bot [run|sync|check|generate]`: parse, load the settings, dispatch.
+
+The composition root of the running bot is `bot.edge.runner`; the commands that need no
+Discord live in `bot.cli`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
 from dotenv import load_dotenv
 
+from bot.catalog import cli_input
+from bot.cli.check import check, load_catalog_or_stop
+from bot.cli.generate import run_generate
+from bot.errors import StartupError
+from bot.logging_setup import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
-
-log = logging.getLogger("bot")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,9 +62,6 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
     except SettingsError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-
-    from bot.logging_setup import configure_logging
-
     configure_logging(settings.log_level, settings.secrets())
     try:
         if command == "check":
@@ -66,8 +70,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
             return asyncio.run(generate(settings, args, out))
         if command == "sync":
             guild = args.guild if args.guild is not None else settings.dev_guild_id
-            return asyncio.run(sync_commands(settings, None if args.global_ else guild))
-        return run(settings)
+            return asyncio.run(sync(settings, None if args.global_ else guild))
+        return asyncio.run(run(settings))
     except KeyboardInterrupt:
         return 0
     except StartupError as exc:
@@ -75,46 +79,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
         return 2
 
 
-class StartupError(Exception):
-    """Start-up cannot go on; `str()` is one sentence for the operator."""
-
-
-def _load_catalog(settings: Settings):  # type: ignore[no-untyped-def]
-    from bot.catalog import CatalogError, load_catalog
-
-    try:
-        return load_catalog(settings.models_file)
-    except CatalogError as exc:
-        raise StartupError(str(exc)) from None
-
-
-def check(settings: Settings, out: TextIO) -> int:
-    """Validate everything that can be checked offline and print the settings, secrets masked."""
-    catalog = _load_catalog(settings)
-    try:
-        catalog.get(settings.default_model)
-    except Exception:
-        print(
-            f"DEFAULT_MODEL {settings.default_model!r} is not in the model catalog: choose one "
-            "listed by /models or add it with MODELS_FILE.",
-            file=sys.stderr,
-        )
-        return 2
-    width = max(len(name) for name, _ in settings.summary())
-    for name, shown in settings.summary():
-        print(f"{name.ljust(width)}  {shown}", file=out)
-    print(f"{'MODELS'.ljust(width)}  {len(catalog.models())} in the catalog", file=out)
-    print("Configuration OK.", file=out)
-    return 0
-
-
 async def generate(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
-    from pathlib import Path
-
-    from bot.catalog import cli_input
-    from bot.cli_generate import run_generate
-
-    catalog = _load_catalog(settings)
+    catalog = load_catalog_or_stop(settings)
     return await run_generate(
         prompt=args.prompt,
         model=args.model or settings.default_model,
@@ -129,13 +95,11 @@ async def generate(settings: Settings, args: argparse.Namespace, out: TextIO) ->
     )
 
 
-def run(settings: Settings) -> int:
+async def run(settings: Settings) -> int:
     """Run the bot until SIGTERM or Ctrl-C; exit 0 after a clean shutdown."""
-    return asyncio.run(_run_bot(settings))
-
-
-async def _run_bot(settings: Settings) -> int:
-    from bot.app import build_and_run
+    # The Discord edge is imported only by the commands that talk to Discord: `check` and
+    # `generate` start without loading discord.py.
+    from bot.edge import runner
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -144,15 +108,13 @@ async def _run_bot(settings: Settings) -> int:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
             pass
-    catalog = _load_catalog(settings)
-    return await build_and_run(settings, catalog, stop)
+    return await runner.run(settings, load_catalog_or_stop(settings), stop)
 
 
-async def sync_commands(settings: Settings, guild_id: int | None) -> int:
-    from bot.app import sync_only
+async def sync(settings: Settings, guild_id: int | None) -> int:
+    from bot.edge import runner
 
-    catalog = _load_catalog(settings)
-    return await sync_only(settings, catalog, guild_id)
+    return await runner.sync(settings, load_catalog_or_stop(settings), guild_id)
 
 
 if __name__ == "__main__":

@@ -15,3 +15,8 @@ class UserFacingError(Exception):
         super().__init__(key)
         self.key = key
         self.params = params
+
+
+class StartupError(Exception):
+    """Start-up cannot go on (a setting that cannot be used); `str()` is one sentence for the
+    operator. `python -m bot` prints it and exits 2, never a traceback."""

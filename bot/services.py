@@ -1,30 +1,29 @@
-"""The core's objects, built once by the composition root and handed to the Discord layer.
+"""The core's objects, built once by the runner and handed to the Discord edge, fully built.
 
-Discord-free: a test can build the same container without a bot.
+Discord-free: a test, the benchmark or a CLI command can build the same container without a
+bot. The scheduler is not here: it needs the Discord presenter, so the bot builds it from these
+(`bot.edge.app.ImageBot`) and owns it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
+import aiohttp
+
+from bot.catalog import Catalog
 from bot.clock import Clock, SystemClock
+from bot.cometapi import PredictionClient
+from bot.i18n import Messages
+from bot.policy import Admission, UsageReport
 from bot.settings import Settings
 from bot.storage.base import Database
+from bot.storage.guild_config import GuildConfigStore
 from bot.storage.jobs import JobStore
-
-if TYPE_CHECKING:
-    import aiohttp
-
-    from bot.catalog import Catalog
-    from bot.cometapi import PredictionClient
-    from bot.i18n import Messages
-    from bot.policy import Admission, UsageReport
-    from bot.storage.guild_config import GuildConfigStore
-    from bot.storage.usage import UsageStore
+from bot.storage.usage import UsageStore
 
 
-@dataclass
+@dataclass(frozen=True)
 class Services:
     settings: Settings
     db: Database
@@ -38,7 +37,6 @@ class Services:
     admission: Admission
     usage: UsageStore  # the SQL behind quotas and reports
     usage_report: UsageReport  # /usage, the CSV export and /forget-me
-    scheduler: Any = None  # set by the bot once its presenter exists
 
 
 def build_services(
@@ -49,11 +47,6 @@ def build_services(
     *,
     clock: Clock | None = None,
 ) -> Services:
-    from bot.cometapi import PredictionClient
-    from bot.i18n import Messages
-    from bot.policy import Admission, UsageReport
-    from bot.storage.guild_config import GuildConfigStore
-
     clock = clock or SystemClock()
     jobs = JobStore(db, clock)
     guild_config = GuildConfigStore(db, clock)

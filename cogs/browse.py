@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import discord
 from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
 
-from bot.discord_actions import services_of, show_job
-from bot.discord_translator import locale_of
-from bot.discord_views import CancelButton
-
-MAX_JOB_BUTTONS = 25
+from bot.edge.components import cancel_buttons
+from bot.edge.context import locale_of, scheduler_of, services_of
+from bot.edge.render import message_link
+from bot.edge.requests import show_job
 
 
 class Browse(commands.Cog):
@@ -75,10 +72,9 @@ class Browse(commands.Cog):
             return
         now = services.clock.now()
         lines = []
-        view = discord.ui.View(timeout=None)
-        scheduler = services.scheduler
+        scheduler = scheduler_of(interaction)
         for job in active:
-            position = scheduler.position(job.id) if scheduler is not None else None
+            position = scheduler.position(job.id)
             status = (
                 t(locale, "status.queued", position=position)
                 if position
@@ -92,10 +88,9 @@ class Browse(commands.Cog):
                 elapsed=int(now - job.created_at),
                 model=job.model,
             )
-            link = _link(job)
+            link = message_link(job.guild_id, job.channel_id, job.message_id)
             lines.append(f"{line} · {link}" if link else line)
-            if len(view.children) < MAX_JOB_BUTTONS:
-                view.add_item(CancelButton(job.id, t(locale, "button.cancel_job", job_id=job.id)))
+        view = cancel_buttons(active, services.messages, locale)
         embed = discord.Embed(
             title=t(locale, "jobs.title"), description="\n".join(lines)[:4000], color=0x5865F2
         )
@@ -128,12 +123,6 @@ class Browse(commands.Cog):
                 inline=False,
             )
         await interaction.response.send_message(embed=embed, ephemeral=True)
-
-
-def _link(job: Any) -> str | None:
-    from bot.discord_render import message_link
-
-    return message_link(job.guild_id, job.channel_id, job.message_id)
 
 
 async def setup(bot: commands.Bot) -> None:

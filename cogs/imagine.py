@@ -10,16 +10,9 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.catalog import load_catalog
-from bot.discord_actions import (
-    check_edit_attachment,
-    on_modal_submit,
-    open_context_edit,
-    record_attachment_refusal,
-    services_of,
-    submit_request,
-)
-from bot.discord_translator import locale_of
-from bot.discord_views import DYNAMIC_ITEMS
+from bot.edge.context import services_of
+from bot.edge.forms import on_modal_submit, open_context_edit
+from bot.edge.requests import check_edit_attachment, record_attachment_refusal, submit_request
 
 # Choices are fixed when the command is declared; the built-in catalog (package data, not a
 # setting) defines them. Validation still runs against the live catalog, MODELS_FILE included.
@@ -184,8 +177,4 @@ class Imagine(commands.Cog):
 
 
 async def setup(bot: commands.Bot) -> None:
-    bot.add_dynamic_items(*DYNAMIC_ITEMS)
     await bot.add_cog(Imagine(bot))
-
-
-__all__ = ["Imagine", "locale_of", "setup"]

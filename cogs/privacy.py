@@ -15,9 +15,8 @@ from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
 
-from bot.discord_actions import services_of
-from bot.discord_errors import send_ephemeral
-from bot.discord_translator import locale_of
+from bot.edge.context import locale_of, services_of
+from bot.edge.errors import send_ephemeral
 
 CONFIRM_SECONDS = 120
 PREFIX = "imagebot:forget:"

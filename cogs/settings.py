@@ -15,9 +15,8 @@ from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
 
-from bot.discord_actions import services_of
-from bot.discord_render import model_label, truncate
-from bot.discord_translator import locale_of
+from bot.edge.context import locale_of, services_of
+from bot.edge.render import model_label, truncate
 from bot.errors import UserFacingError
 from bot.storage.guild_config import (
     MAX_COOLDOWN_SECONDS,

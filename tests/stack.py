@@ -6,8 +6,10 @@ Real discord.py on the fake Discord, the fake CometAPI, a real SQLite file.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,13 +18,32 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.app import ImageBot
 from bot.catalog import load_catalog
+from bot.edge.app import ImageBot
 from bot.services import Services, build_services
 from bot.settings import load_settings
 from bot.storage import open_database
 from tests.fakes.cometapi import FakeCometAPI
 from tests.fakes.discord import FakeDiscord, running_client
+
+
+class ShiftedClock:
+    """The system clock, shifted by `offset` seconds that a test may move forward."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.offset
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
 
 
 @dataclass
@@ -35,6 +56,7 @@ class Stack:
     running: Any = None
     opened: list[Any] = field(default_factory=list)
     settings_overrides: dict[str, Any] = field(default_factory=dict)
+    clock: ShiftedClock = field(default_factory=ShiftedClock)  # the bot's, on every restart
 
     @property
     def bot(self) -> ImageBot:
@@ -51,7 +73,8 @@ class Stack:
             settings = dataclasses.replace(settings, **self.settings_overrides)
         db = await open_database(self.db_url)
         self.opened.append(db)
-        services = build_services(settings, db, self.session, load_catalog(settings.models_file))
+        catalog = load_catalog(settings.models_file)
+        services = build_services(settings, db, self.session, catalog, clock=self.clock)
         bot = ImageBot(services)
         # discord.py waits 5 s before a non-initial IDENTIFY; a test restart need not.
         bot.before_identify_hook = _no_wait  # type: ignore[method-assign]
@@ -80,8 +103,6 @@ class Stack:
     async def _wait(self, job_id: int, done: Any, what: str, timeout: float) -> Any:
         # The job row is the source of truth; polling it every 20 ms is cheap and the
         # scheduler offers no cross-bot event a restarted test bot could await.
-        import asyncio
-
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:

@@ -66,3 +66,15 @@ def test_check_with_unknown_default_model_exits_2(tmp_path: Path) -> None:
     result = run_cli(["check"], {}, tmp_path)
     assert result.returncode == 2
     assert "DEFAULT_MODEL" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_unreachable_database_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
+    """`python -m bot` with a PostgreSQL nobody answers on ends in one sentence, exit 2."""
+    url = "postgresql://imagebot:hunter2-secret@127.0.0.1:1/imagebot"
+    env = {"DISCORD_TOKEN": TOKEN, "COMETAPI_KEY": "sk-test-key", "DATABASE_URL": url}
+    result = run_cli([], env, tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "DATABASE_URL" in lines[0], result.stderr
+    assert "hunter2-secret" not in result.stderr + result.stdout

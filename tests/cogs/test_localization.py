@@ -76,7 +76,7 @@ async def test_refusals_follow_the_interaction_locale(stack: Stack) -> None:
     await interaction.wait_callback()
     content = interaction.original_message.content
     from bot.catalog import InputValidationError, build_input
-    from bot.discord_actions import validation_text
+    from bot.edge.requests import validation_text
 
     spec = stack.services.catalog.get("black-forest-labs/flux-1.1-pro")
     try:

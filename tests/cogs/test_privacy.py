@@ -8,22 +8,6 @@ from tests.cogs.conftest import Stack, text
 from tests.fakes.discord.records import FakeInteraction
 
 
-class LaterClock:
-    """The bot's clock, `seconds` later (what the confirmation's deadline is read from)."""
-
-    def __init__(self, clock: Any, seconds: float) -> None:
-        self.clock, self.seconds = clock, seconds
-
-    def now(self) -> float:
-        return float(self.clock.now()) + self.seconds
-
-    def monotonic(self) -> float:
-        return float(self.clock.monotonic()) + self.seconds
-
-    async def sleep(self, seconds: float) -> None:
-        await self.clock.sleep(seconds)
-
-
 async def _jobs(stack: Stack) -> None:
     """member: one result and one refused request; other_member: one result."""
     fake = stack.discord
@@ -120,7 +104,7 @@ async def test_an_expired_confirmation_deletes_nothing(stack: Stack) -> None:
     await _jobs(stack)
     member = stack.discord.users.member
     asked = await _ask(stack, member)
-    stack.services.clock = LaterClock(stack.services.clock, 121)
+    stack.clock.advance(121)  # past the confirmation's deadline
     click = await _click(stack, asked, "confirm", member)
     assert click.original_message.content == text(stack, "forget_me.expired")
     assert await _rows(stack, member) == [1, 3]

@@ -10,7 +10,8 @@ import pytest
 from discord import app_commands
 from discord.app_commands import locale_str as _
 
-from bot.discord_translator import CatalogTranslator, catalog_locale, locale_of
+from bot.edge.context import locale_of
+from bot.edge.translator import CatalogTranslator, catalog_locale
 from bot.i18n import Messages
 
 LOCALIZED = ("zh-TW", "zh-CN", "ja")

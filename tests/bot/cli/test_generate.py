@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from bot.cli_generate import output_path, parse_options, run_generate
+from bot.cli.generate import output_path, parse_options, run_generate
 from tests.fakes.cometapi import FakeCometAPI
 
 SCHNELL = "black-forest-labs/flux-schnell"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.app import http_connection_limit
+from bot.edge.runner import http_connection_limit
 from bot.settings import load_settings
 
 

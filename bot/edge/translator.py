@@ -7,7 +7,6 @@ English stays the default text Discord stores; the translator supplies zh-TW, zh
 from __future__ import annotations
 
 import logging
-from typing import Protocol
 
 import discord
 from discord import app_commands
@@ -18,7 +17,6 @@ from bot.i18n import (
     is_valid_context_menu_name,
     is_valid_description,
     is_valid_slash_name,
-    resolve_locale,
 )
 
 log = logging.getLogger(__name__)
@@ -38,22 +36,6 @@ _CATALOG_LOCALES: dict[discord.Locale, str] = {
 def catalog_locale(locale: discord.Locale) -> str | None:
     """The catalog that localizes command text for a Discord locale, or None for English."""
     return _CATALOG_LOCALES.get(locale)
-
-
-class _HasLocales(Protocol):
-    @property
-    def locale(self) -> discord.Locale: ...
-
-    @property
-    def guild_locale(self) -> discord.Locale | None: ...
-
-
-def locale_of(interaction: _HasLocales) -> str:
-    """The catalog locale to answer an interaction in: the user's, else the server's."""
-    guild_locale = interaction.guild_locale
-    return resolve_locale(
-        str(interaction.locale), str(guild_locale) if guild_locale is not None else None
-    )
 
 
 class CatalogTranslator(app_commands.Translator):

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
+from bot.edge.context import locale_of
 from bot.errors import UserFacingError
 
 if TYPE_CHECKING:
-    from bot.app import ImageBot
+    from bot.i18n import Messages
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +67,11 @@ async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
             log.warning("could not send an error reply: %s", exc)
 
 
-async def handle_app_command_error(
-    bot: ImageBot, interaction: discord.Interaction, error: BaseException
+async def handle_error(
+    messages: Messages, interaction: discord.Interaction, error: BaseException
 ) -> None:
     """Answer any error of a command, button or form with one ephemeral sentence."""
-    from bot.discord_translator import locale_of
-
     locale = locale_of(interaction)
-    messages = bot.services.messages
     known = explain(error)
     if known is not None:
         key, params = known
@@ -96,10 +94,12 @@ async def handle_app_command_error(
     await send_ephemeral(interaction, messages.t(locale, "error.unknown", error_id=error_id))
 
 
-def install_error_handler(bot: ImageBot) -> None:
+def install_error_handler(tree: app_commands.CommandTree[Any], messages: Messages) -> None:
+    """Every command's errors go through `handle_error`."""
+
     async def on_error(
         interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
-        await handle_app_command_error(bot, interaction, error)
+        await handle_error(messages, interaction, error)
 
-    bot.tree.on_error = on_error  # type: ignore[method-assign]
+    tree.on_error = on_error  # type: ignore[method-assign]

@@ -26,7 +26,7 @@ async def _set_log_channel(stack: Stack) -> None:
 
 async def _settled(stack: Stack) -> None:
     """Every scheduler event handed to the mirror, and every mirror post done."""
-    await stack.services.scheduler.wait_idle()
+    await stack.bot.scheduler.wait_idle()
     await stack.bot.log_mirror.idle()
 
 

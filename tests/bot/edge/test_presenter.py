@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
-from bot.discord_presenter import DiscordPresenter
+from bot.edge.presenter import DiscordPresenter
 from bot.jobs import JobEvent, JobStatus
 from tests.stack import Stack
 
@@ -17,7 +17,7 @@ async def test_progress_edits_are_throttled_and_deduplicated(stack_factory) -> N
     interaction = await fake.slash("imagine", prompt="slow", user=fake.users.member)
     await interaction.wait_callback()
     job = await stack.wait_job(1, "running")
-    presenter = DiscordPresenter(stack.bot, min_edit_interval=0.5)
+    presenter = DiscordPresenter(stack.bot, stack.services, min_edit_interval=0.5)
     since = len(fake.requests)
 
     def edits() -> list[object]:
@@ -49,7 +49,7 @@ async def test_a_pending_message_just_posted_waits_one_interval(stack_factory) -
     interaction = await fake.slash("imagine", prompt="slow", user=fake.users.member)
     await interaction.wait_callback()
     job = await stack.wait_job(1, "running")
-    presenter = DiscordPresenter(stack.bot, min_edit_interval=0.5)
+    presenter = DiscordPresenter(stack.bot, stack.services, min_edit_interval=0.5)
     since = len(fake.requests)
 
     def edits() -> list[object]:

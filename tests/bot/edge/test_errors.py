@@ -42,7 +42,7 @@ async def test_unexpected_error_gives_an_error_id_and_logs_the_traceback(
     """An unexpected exception shows a sentence with an error id; the traceback is only logged."""
     await _add_commands(stack)
     fake = stack.discord
-    with caplog.at_level(logging.ERROR, logger="bot.discord_errors"):
+    with caplog.at_level(logging.ERROR, logger="bot.edge.errors"):
         interaction = await fake.slash("boom", user=fake.users.member)
         await interaction.wait_callback()
     reply = interaction.original_message

@@ -17,14 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.discord_render import COLOR_DONE, COLOR_FAILED, message_link, model_label, truncate
-from bot.discord_views import moderation_view
+from bot.edge.components import moderation_view
+from bot.edge.render import COLOR_DONE, COLOR_FAILED, message_link, model_label, truncate
 from bot.i18n import resolve_locale
 from bot.jobs.events import FAILED, SUCCEEDED, JobEvent
 from bot.jobs.model import Job
 
 if TYPE_CHECKING:
-    from bot.app import ImageBot
+    from bot.jobs.scheduler import JobScheduler
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +38,14 @@ MAX_BACKLOG = 1000
 class LogChannelMirror:
     def __init__(
         self,
-        bot: ImageBot,
+        client: discord.Client,
+        services: Services,
         *,
         auth_notice_interval: float = AUTH_NOTICE_INTERVAL,
         max_backlog: int = MAX_BACKLOG,
     ) -> None:
-        self.bot = bot
+        self.client = client
+        self.services = services
         self.auth_notice_interval = auth_notice_interval
         self._queue: asyncio.Queue[JobEvent] = asyncio.Queue(maxsize=max_backlog)
         self._worker: asyncio.Task[None] | None = None
@@ -51,8 +54,8 @@ class LogChannelMirror:
 
     # -- lifecycle -----------------------------------------------------------------------
 
-    def attach(self, scheduler: Any) -> None:
-        """Listen to `scheduler` (a JobScheduler) and start the posting worker."""
+    def attach(self, scheduler: JobScheduler) -> None:
+        """Listen to the scheduler's events and start the posting worker."""
         self._unsubscribe = scheduler.subscribe(self.on_event)
         if self._worker is None:
             self._worker = asyncio.create_task(self._run(), name="log-channel-mirror")
@@ -107,7 +110,7 @@ class LogChannelMirror:
         """Post one event to its server's log channel, if the server has one."""
         job = event.job
         assert job.guild_id is not None
-        config = await self.bot.services.guild_config.get(job.guild_id)
+        config = await self.services.guild_config.get(job.guild_id)
         if not config.log_channel_id:
             return
         locale = self._locale(job.guild_id)
@@ -120,16 +123,16 @@ class LogChannelMirror:
 
     def _locale(self, guild_id: int) -> str:
         # Moderators share one channel: it speaks the server's language.
-        guild = self.bot.get_guild(guild_id)
+        guild = self.client.get_guild(guild_id)
         return resolve_locale(None, str(guild.preferred_locale) if guild is not None else None)
 
     def _channel(self, channel_id: int, guild_id: int) -> Any:
-        return self.bot.get_channel(channel_id) or self.bot.get_partial_messageable(
+        return self.client.get_channel(channel_id) or self.client.get_partial_messageable(
             channel_id, guild_id=guild_id
         )
 
     async def _post_generation(self, job: Job, channel_id: int, locale: str) -> None:
-        services = self.bot.services
+        services = self.services
         t = services.messages.t
         sentence = "log.edit" if job.kind in EDIT_KINDS else "log.generation"
         embed = discord.Embed(
@@ -164,7 +167,7 @@ class LogChannelMirror:
 
     async def _post_auth_failure(self, job: Job, channel_id: int, locale: str) -> None:
         assert job.guild_id is not None
-        now = self.bot.services.clock.monotonic()
+        now = self.services.clock.monotonic()
         last = self._auth_noticed.get(job.guild_id)
         if last is not None and now - last < self.auth_notice_interval:
             return
@@ -173,10 +176,10 @@ class LogChannelMirror:
             "CometAPI refused the API key (job %d); told the admins of %s", job.id, job.guild_id
         )
         embed = discord.Embed(
-            description=self.bot.services.messages.t(locale, "error.auth_admin"),
+            description=self.services.messages.t(locale, "error.auth_admin"),
             color=COLOR_FAILED,
         )
-        embed.set_footer(text=self.bot.services.messages.t(locale, "common.job", job_id=job.id))
+        embed.set_footer(text=self.services.messages.t(locale, "common.job", job_id=job.id))
         await self._channel(channel_id, job.guild_id).send(
             embed=embed, allowed_mentions=discord.AllowedMentions.none()
         )
