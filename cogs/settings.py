@@ -7,7 +7,6 @@ can change who sees it in its integration settings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import discord
@@ -19,54 +18,15 @@ from bot.edge.context import locale_of, services_of
 from bot.edge.render import model_label, truncate
 from bot.errors import UserFacingError
 from bot.storage.guild_config import (
-    MAX_COOLDOWN_SECONDS,
+    LIMIT_KINDS,
     BlockedTermError,
     GuildConfig,
-    RoleLimit,
+    GuildConfigError,
+    LimitKind,
 )
 
-MAX_LIMIT = 1_000_000  # GuildConfigStore's ceiling for image counts
-MAX_ACTIVE_JOBS = 1000  # and for active jobs
 SHOWN_BLOCKED_USERS = 20
 COLOR = 0x5865F2
-
-
-@dataclass(frozen=True)
-class LimitKind:
-    """One `/settings limit kind:` value and where it lives."""
-
-    code: str
-    setter: str  # GuildConfigStore method for the server-wide value
-    column: str  # the GuildConfig attribute, and the environment's (Settings) of the same name
-    role_field: str | None  # RoleLimit field; None: the limit has no per-role override
-    maximum: int
-    seconds: bool = False
-
-
-LIMIT_KINDS = {
-    k.code: k
-    for k in (
-        LimitKind(
-            "user_daily", "set_user_daily_limit", "user_daily_limit", "user_daily_limit", MAX_LIMIT
-        ),
-        LimitKind("guild_daily", "set_guild_daily_limit", "guild_daily_limit", None, MAX_LIMIT),
-        LimitKind(
-            "cooldown",
-            "set_user_cooldown_seconds",
-            "user_cooldown_seconds",
-            "user_cooldown_seconds",
-            MAX_COOLDOWN_SECONDS,
-            seconds=True,
-        ),
-        LimitKind(
-            "active_jobs",
-            "set_user_max_active_jobs",
-            "user_max_active_jobs",
-            "user_max_active_jobs",
-            MAX_ACTIVE_JOBS,
-        ),
-    )
-}
 _KIND_ENGLISH = {
     "user_daily": "Images per member per day",
     "guild_daily": "Images per day for the whole server",
@@ -391,11 +351,16 @@ class Settings(commands.Cog):
         store = services.guild_config
         gid = self._guild(interaction)
         spec = LIMIT_KINDS[kind.value]
-        if value is not None and not 0 <= value <= spec.maximum:
-            raise UserFacingError("settings.limit.out_of_range", min=0, max=spec.maximum)
+        try:
+            await store.set_limit(gid, spec.code, value, role_id=role.id if role else None)
+        except GuildConfigError as exc:
+            if exc.code == "limit_not_per_role":
+                raise UserFacingError("settings.limit.role_not_supported") from None
+            raise UserFacingError(
+                "settings.limit.out_of_range", min=exc.params["minimum"], max=exc.params["maximum"]
+            ) from None
         label = limit_label(t, locale, spec)
         if role is None:
-            await getattr(store, spec.setter)(gid, value)
             if value is None:
                 env = int(getattr(services.settings, spec.column))
                 shown = t(locale, "settings.bot_default", value=limit_value(t, locale, spec, env))
@@ -404,23 +369,6 @@ class Settings(commands.Cog):
             shown = limit_value(t, locale, spec, value)
             await self._reply(interaction, "settings.limit.updated", limit=label, value=shown)
             return
-        if spec.role_field is None:
-            raise UserFacingError("settings.limit.role_not_supported")
-        # set_role_limit replaces the role's whole row: keep its other limits.
-        current = next(
-            (r for r in await store.list_role_limits(gid) if r.role_id == role.id),
-            RoleLimit(gid, role.id),
-        )
-        fields = {
-            "user_daily_limit": current.user_daily_limit,
-            "user_cooldown_seconds": current.user_cooldown_seconds,
-            "user_max_active_jobs": current.user_max_active_jobs,
-            spec.role_field: value,
-        }
-        if all(v is None for v in fields.values()):
-            await store.remove_role_limit(gid, role.id)
-        else:
-            await store.set_role_limit(gid, role.id, **fields)
         if value is None:
             await self._reply(
                 interaction, "settings.limit.reset_role", role=role.mention, limit=label
