@@ -30,6 +30,7 @@ from bot.storage.guild_limits import (
     MAX_ACTIVE_JOBS,
     MAX_COOLDOWN_SECONDS,
     MAX_LIMIT,
+    ROLE_FIELDS,
     LimitKind,
     limit_kind,
 )
@@ -176,22 +177,26 @@ class GuildConfigStore:
                 f"{spec.column} applies to the whole server and cannot be set per role.",
                 setting=spec.column,
             )
-        # set_role_limit replaces the role's whole row: keep its other limits.
-        current = next(
-            (r for r in await self.list_role_limits(guild_id) if r.role_id == role_id),
-            RoleLimit(guild_id, role_id),
-        )
-        fields = {
-            "user_daily_limit": current.user_daily_limit,
-            "user_cooldown_seconds": current.user_cooldown_seconds,
-            "user_max_active_jobs": current.user_max_active_jobs,
-            spec.role_field: checked,
-        }
-        if all(v is None for v in fields.values()):
-            await self.remove_role_limit(guild_id, role_id)
-        else:
-            await self.set_role_limit(guild_id, role_id, **fields)
-        return await self.get(guild_id)
+        # One statement writes only this kind's column, and the row goes once every column is
+        # NULL; under the server's lock, so two changes to one role cannot overwrite each other.
+        column = spec.role_field  # from the declaration, never from a caller
+        async with self.db.transaction(lock=f"guild-config:{guild_id}") as tx:
+            await tx.execute(
+                f"INSERT INTO guild_role_limits (guild_id, role_id, {column}, updated_at)"
+                f" VALUES (?, ?, ?, ?) ON CONFLICT (guild_id, role_id) DO UPDATE SET"
+                f" {column} = excluded.{column}, updated_at = excluded.updated_at",
+                guild_id,
+                role_id,
+                checked,
+                self.clock.now(),
+            )
+            await tx.execute(
+                "DELETE FROM guild_role_limits WHERE guild_id = ? AND role_id = ? AND "
+                + " AND ".join(f"{field} IS NULL" for field in ROLE_FIELDS),
+                guild_id,
+                role_id,
+            )
+            return await self.get(guild_id, conn=tx)
 
     # ----- role limits ---------------------------------------------------------------------
 
