@@ -17,7 +17,7 @@ from bot.catalog import InputPolicy
 from bot.clock import Clock
 from bot.policy.admission import Admission
 from bot.storage.guild_config import GuildConfig
-from bot.storage.usage import DAY, ForgetReport, UsageStore, day_start
+from bot.storage.usage import DAY, ForgetReport, UsageStore, day_key, day_start
 
 CSV_COLUMNS = (
     "id",
@@ -114,6 +114,26 @@ class GuildUsage:
         return self.images + self.forgotten.images
 
 
+@dataclass(frozen=True)
+class UsageExport:
+    """/usage export: a server's log over the last `days` days (today included), as CSV."""
+
+    guild_id: int
+    since: float
+    until: float
+    text: str
+    rows: int  # requests in the file (the header is not one)
+    made_on: str  # the UTC date it was made, YYYY-MM-DD
+
+    @property
+    def data(self) -> bytes:
+        return self.text.encode("utf-8")
+
+    @property
+    def filename(self) -> str:
+        return f"usage-{self.guild_id}-{self.made_on}.csv"
+
+
 def input_policy_for(
     config: GuildConfig, channel_age_restricted: bool, *, max_prompt_length: int | None = None
 ) -> InputPolicy:
@@ -153,16 +173,44 @@ def unescape_cell(text: str) -> str:
     return text[1:] if text.startswith("'") else text
 
 
+def _csv(rows: list[dict[str, Any]], *, spreadsheet_safe: bool) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for r in rows:
+        values = {
+            "id": r["id"],
+            "created_at": _iso(r["created_at"]),
+            "user_id": r["user_id"],
+            "channel_id": r["channel_id"],
+            "model": r["model"],
+            "status": r["status"],
+            "image_count": r["image_count"],
+            "output_count": r["output_count"],
+            "prediction_id": r["prediction_id"],
+            "provider_seconds": r["provider_seconds"],
+            "error_kind": r["error_kind"],
+            "refusal_reason": r["refusal_reason"],
+            "refusal_detail": r["refusal_detail"],
+            "prompt": r["prompt"],
+            "input": r["input_json"],
+        }
+        writer.writerow([_cell(values[c], safe=spreadsheet_safe) for c in CSV_COLUMNS])
+    return out.getvalue()
+
+
 class UsageReport:
     def __init__(self, *, usage: UsageStore, admission: Admission, clock: Clock) -> None:
         self.usage = usage
         self.admission = admission
         self.clock = clock
 
-    def _period(self, days: int) -> tuple[float, float, float]:
+    def _period(self, days: int, *, today: float | None = None) -> tuple[float, float, float]:
+        """(today, since, until): the last `days` UTC days, today included, until exclusive."""
         if not 1 <= days <= MAX_DAYS:
             raise ValueError(f"days must be from 1 to {MAX_DAYS}")
-        today = day_start(self.clock.now())
+        if today is None:
+            today = day_start(self.clock.now())
         return today, today - (days - 1) * DAY, today + DAY
 
     async def user_summary(
@@ -225,6 +273,15 @@ class UsageReport:
             forgotten=AnonymousTotals(**anonymous),
         )
 
+    async def export(self, guild_id: int, days: int) -> UsageExport:
+        """/usage export: the same period as /usage server, spreadsheet-safe."""
+        now = self.clock.now()
+        today = day_start(now)
+        _, since, until = self._period(days, today=today)
+        rows = await self.usage.export_rows(guild_id, since, until)
+        text = _csv(rows, spreadsheet_safe=True)
+        return UsageExport(guild_id, since, until, text, len(rows), day_key(now))
+
     async def export_csv(
         self, guild_id: int, since: float, until: float, *, spreadsheet_safe: bool = True
     ) -> str:
@@ -234,29 +291,7 @@ class UsageReport:
         leading apostrophe (`unescape_cell` undoes it); the raw values otherwise.
         """
         rows = await self.usage.export_rows(guild_id, since, until)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(CSV_COLUMNS)
-        for r in rows:
-            values = {
-                "id": r["id"],
-                "created_at": _iso(r["created_at"]),
-                "user_id": r["user_id"],
-                "channel_id": r["channel_id"],
-                "model": r["model"],
-                "status": r["status"],
-                "image_count": r["image_count"],
-                "output_count": r["output_count"],
-                "prediction_id": r["prediction_id"],
-                "provider_seconds": r["provider_seconds"],
-                "error_kind": r["error_kind"],
-                "refusal_reason": r["refusal_reason"],
-                "refusal_detail": r["refusal_detail"],
-                "prompt": r["prompt"],
-                "input": r["input_json"],
-            }
-            writer.writerow([_cell(values[c], safe=spreadsheet_safe) for c in CSV_COLUMNS])
-        return out.getvalue()
+        return _csv(rows, spreadsheet_safe=spreadsheet_safe)
 
     async def forget_user(self, user_id: int) -> ForgetReport:
         """/forget-me: delete the caller's prompts and usage rows in every server.
@@ -272,6 +307,7 @@ __all__ = [
     "AnonymousTotals",
     "GuildUsage",
     "ModelUsage",
+    "UsageExport",
     "UsageReport",
     "UserTotal",
     "UserUsage",
