@@ -1,10 +1,13 @@
 """GuildConfigStore: each server's /settings, its role limits, blocked terms and blocked users.
 
-Portable SQL only. Every change runs in one transaction under the server's lock
-(`guild-config:<guild id>`), so two moderators changing the same server never lose each
-other's change. What the values are lives beside this module: `guild_model` (the config and its
-rows), `guild_limits` (each limit declared once, with its bounds) and `blocked_terms` (what a
-term may be). Their public names are importable from here too, as they always were.
+Portable SQL only. Every change that depends on what is stored (an allow list, a role's
+limits, the term count and version) runs in one transaction under the server's lock
+(`guild-config:<guild id>`), so two moderators changing one server never lose each other's
+change; the other changes are single statements.
+
+What the values are lives beside this module: `guild_model` (the config and its rows),
+`guild_limits` (each limit declared once, with its bounds) and `blocked_terms` (what a term may
+be). Their public names are importable from here too, as they always were.
 """
 
 from __future__ import annotations
