@@ -26,7 +26,7 @@ from bot.policy.usage import (
     input_policy_for,
     unescape_cell,
 )
-from bot.storage.usage import ForgetReport
+from bot.storage.anonymous_usage import ForgetReport
 
 __all__ = [
     "CSV_COLUMNS",

@@ -43,7 +43,8 @@ from bot.storage.guild_config import (
     config_from_row,
 )
 from bot.storage.jobs import JobStore
-from bot.storage.usage import DAY, UsageStore, day_start
+from bot.storage.usage import UsageStore
+from bot.storage.usage_log import DAY, day_start
 
 REFUSAL_REASONS = (
     "user_blocked",
@@ -323,14 +324,14 @@ class Admission:
         used = await self.usage.user_images_since(db, user_id, guild_id, today)
         since = now - limits.cooldown_seconds
         last = await self.usage.last_request_at(db, user_id, guild_id, since)
-        anon_images, anon_last = await self.usage.anonymous_user_today(
+        anon_images, anon_last = await self.usage.anonymous.user_today(
             db, user_id, guild_id, now, since
         )
         used += anon_images
         guild_used = 0
         if guild_id is not None:
             guild_used = await self.usage.guild_images_since(db, guild_id, today)
-            guild_used += await self.usage.anonymous_guild_images(db, guild_id, now)
+            guild_used += await self.usage.anonymous.guild_images(db, guild_id, now)
         latest = max((t for t in (last, anon_last) if t is not None), default=None)
         cooldown_until = (
             latest + limits.cooldown_seconds

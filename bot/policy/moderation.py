@@ -16,7 +16,7 @@ How a term matches (the promise in DESIGN.md: whole word, ignoring case and acce
   a Latin word next to CJK characters still stands alone (`cat` blocks `黒cat猫`).
 - A term written `/like this/` is a regular expression, searched case-insensitively in the
   normalized prompt (lower case, no accents) and also in the prompt as typed. Its syntax,
-  length and shape are checked when it is added (`bot.storage.guild_config.validate_term`).
+  length and shape are checked when it is added (`bot.storage.blocked_terms.validate_term`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.storage.guild_config import (
+from bot.storage.blocked_terms import (
     BlockedTerm,
     BlockedTermError,
     is_pattern_term,

@@ -1,6 +1,6 @@
 """UsageReport: /usage me, /usage server, /usage export and /forget-me, over the usage log.
 
-The figures come straight from the jobs table (`bot.storage.usage.UsageStore` holds the SQL);
+The figures come straight from the jobs table (`bot.storage.usage_reports` holds the SQL);
 what forgotten users left behind is reported apart, as anonymous totals, so server totals stay
 honest without naming anyone.
 """
@@ -16,8 +16,11 @@ from typing import Any
 from bot.catalog import InputPolicy
 from bot.clock import Clock
 from bot.policy.admission import Admission
+from bot.storage.anonymous_usage import ForgetReport
 from bot.storage.guild_config import GuildConfig
-from bot.storage.usage import DAY, ForgetReport, UsageStore, day_start
+from bot.storage.usage import UsageStore
+from bot.storage.usage_log import DAY, day_key, day_start
+from bot.storage.usage_reports import ReportQueries
 
 CSV_COLUMNS = (
     "id",
@@ -114,6 +117,26 @@ class GuildUsage:
         return self.images + self.forgotten.images
 
 
+@dataclass(frozen=True)
+class UsageExport:
+    """/usage export: a server's log over the last `days` days (today included), as CSV."""
+
+    guild_id: int
+    since: float
+    until: float
+    text: str
+    rows: int  # requests in the file (the header is not one)
+    made_on: str  # the UTC date it was made, YYYY-MM-DD
+
+    @property
+    def data(self) -> bytes:
+        return self.text.encode("utf-8")
+
+    @property
+    def filename(self) -> str:
+        return f"usage-{self.guild_id}-{self.made_on}.csv"
+
+
 def input_policy_for(
     config: GuildConfig, channel_age_restricted: bool, *, max_prompt_length: int | None = None
 ) -> InputPolicy:
@@ -153,16 +176,46 @@ def unescape_cell(text: str) -> str:
     return text[1:] if text.startswith("'") else text
 
 
+def _csv(rows: list[dict[str, Any]], *, spreadsheet_safe: bool) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for r in rows:
+        values = {
+            "id": r["id"],
+            "created_at": _iso(r["created_at"]),
+            "user_id": r["user_id"],
+            "channel_id": r["channel_id"],
+            "model": r["model"],
+            "status": r["status"],
+            "image_count": r["image_count"],
+            "output_count": r["output_count"],
+            "prediction_id": r["prediction_id"],
+            "provider_seconds": r["provider_seconds"],
+            "error_kind": r["error_kind"],
+            "refusal_reason": r["refusal_reason"],
+            "refusal_detail": r["refusal_detail"],
+            "prompt": r["prompt"],
+            "input": r["input_json"],
+        }
+        writer.writerow([_cell(values[c], safe=spreadsheet_safe) for c in CSV_COLUMNS])
+    return out.getvalue()
+
+
 class UsageReport:
     def __init__(self, *, usage: UsageStore, admission: Admission, clock: Clock) -> None:
-        self.usage = usage
+        self.queries = ReportQueries(usage.db)
+        # The store's own counters: a salt made by /forget-me is then known to admission.
+        self.anonymous = usage.anonymous
         self.admission = admission
         self.clock = clock
 
-    def _period(self, days: int) -> tuple[float, float, float]:
+    def _period(self, days: int, *, today: float | None = None) -> tuple[float, float, float]:
+        """(today, since, until): the last `days` UTC days, today included, until exclusive."""
         if not 1 <= days <= MAX_DAYS:
             raise ValueError(f"days must be from 1 to {MAX_DAYS}")
-        today = day_start(self.clock.now())
+        if today is None:
+            today = day_start(self.clock.now())
         return today, today - (days - 1) * DAY, today + DAY
 
     async def user_summary(
@@ -173,13 +226,13 @@ class UsageReport:
         role_ids: frozenset[int] = frozenset(),
     ) -> UserUsage:
         today, since, until = self._period(days)
-        now_totals = await self.usage.totals(
+        now_totals = await self.queries.totals(
             guild_id=guild_id, user_id=user_id, since=today, until=until
         )
-        period = await self.usage.totals(
+        period = await self.queries.totals(
             guild_id=guild_id, user_id=user_id, since=since, until=until
         )
-        models = await self.usage.per_model(
+        models = await self.queries.per_model(
             guild_id=guild_id, user_id=user_id, since=since, until=until
         )
         return UserUsage(
@@ -201,12 +254,14 @@ class UsageReport:
 
     async def guild_summary(self, guild_id: int, days: int = 7) -> GuildUsage:
         _, since, until = self._period(days)
-        totals = await self.usage.totals(guild_id=guild_id, user_id=None, since=since, until=until)
-        models = await self.usage.per_model(
+        totals = await self.queries.totals(
             guild_id=guild_id, user_id=None, since=since, until=until
         )
-        top = await self.usage.top_users(guild_id, since, until)
-        anonymous = await self.usage.anonymous_totals(guild_id, since, until)
+        models = await self.queries.per_model(
+            guild_id=guild_id, user_id=None, since=since, until=until
+        )
+        top = await self.queries.top_users(guild_id, since, until)
+        anonymous = await self.anonymous.totals(guild_id, since, until)
         return GuildUsage(
             guild_id=guild_id,
             days=days,
@@ -218,12 +273,21 @@ class UsageReport:
             images=totals["images"],
             outputs=totals["outputs"],
             provider_seconds=totals["provider_seconds"],
-            refused_by_reason=await self.usage.refused_by_reason(guild_id, since, until),
-            failures_by_kind=await self.usage.failures_by_kind(guild_id, since, until),
+            refused_by_reason=await self.queries.refused_by_reason(guild_id, since, until),
+            failures_by_kind=await self.queries.failures_by_kind(guild_id, since, until),
             top_users=tuple(UserTotal(**u) for u in top),
             per_model=tuple(ModelUsage(**m) for m in models),
             forgotten=AnonymousTotals(**anonymous),
         )
+
+    async def export(self, guild_id: int, days: int) -> UsageExport:
+        """/usage export: the same period as /usage server, spreadsheet-safe."""
+        now = self.clock.now()
+        today = day_start(now)
+        _, since, until = self._period(days, today=today)
+        rows = await self.queries.export_rows(guild_id, since, until)
+        text = _csv(rows, spreadsheet_safe=True)
+        return UsageExport(guild_id, since, until, text, len(rows), day_key(now))
 
     async def export_csv(
         self, guild_id: int, since: float, until: float, *, spreadsheet_safe: bool = True
@@ -233,30 +297,8 @@ class UsageReport:
         With `spreadsheet_safe`, text cells that a spreadsheet would run as a formula get a
         leading apostrophe (`unescape_cell` undoes it); the raw values otherwise.
         """
-        rows = await self.usage.export_rows(guild_id, since, until)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(CSV_COLUMNS)
-        for r in rows:
-            values = {
-                "id": r["id"],
-                "created_at": _iso(r["created_at"]),
-                "user_id": r["user_id"],
-                "channel_id": r["channel_id"],
-                "model": r["model"],
-                "status": r["status"],
-                "image_count": r["image_count"],
-                "output_count": r["output_count"],
-                "prediction_id": r["prediction_id"],
-                "provider_seconds": r["provider_seconds"],
-                "error_kind": r["error_kind"],
-                "refusal_reason": r["refusal_reason"],
-                "refusal_detail": r["refusal_detail"],
-                "prompt": r["prompt"],
-                "input": r["input_json"],
-            }
-            writer.writerow([_cell(values[c], safe=spreadsheet_safe) for c in CSV_COLUMNS])
-        return out.getvalue()
+        rows = await self.queries.export_rows(guild_id, since, until)
+        return _csv(rows, spreadsheet_safe=spreadsheet_safe)
 
     async def forget_user(self, user_id: int) -> ForgetReport:
         """/forget-me: delete the caller's prompts and usage rows in every server.
@@ -264,7 +306,7 @@ class UsageReport:
         Today's counted images stay behind as an anonymous counter, so forgetting does not
         reset a quota or a cooldown; jobs still running are kept (see ForgetReport).
         """
-        return await self.usage.forget_user(user_id)
+        return await self.anonymous.forget_user(user_id)
 
 
 __all__ = [
@@ -272,6 +314,7 @@ __all__ = [
     "AnonymousTotals",
     "GuildUsage",
     "ModelUsage",
+    "UsageExport",
     "UsageReport",
     "UserTotal",
     "UserUsage",

@@ -1,260 +1,53 @@
 """GuildConfigStore: each server's /settings, its role limits, blocked terms and blocked users.
 
-Portable SQL only. A server that never ran /settings has no row and gets `GuildConfig`'s
-defaults, which mean "use the environment's values". The blocked-term *syntax* is checked
-here, when a term is added, so a broken pattern never reaches the database; matching lives in
-`bot.policy.moderation`.
+Portable SQL only. Every change that depends on what is stored (an allow list, a role's
+limits, the term count and version) runs in one transaction under the server's lock
+(`guild-config:<guild id>`), so two moderators changing one server never lose each other's
+change; the other changes are single statements.
+
+What the values are lives beside this module: `guild_model` (the config and its rows),
+`guild_limits` (each limit declared once, with its bounds) and `blocked_terms` (what a term may
+be). Their public names are importable from here too, as they always were.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from bot.clock import Clock, SystemClock
 from bot.storage.base import Database
-
-# A moderator's word or phrase, and a /pattern/ body: long enough for any real term, short
-# enough that no term can be a denial of service by size alone.
-MAX_TERM_LENGTH = 100
-MAX_PATTERN_LENGTH = 200
-MAX_TERMS_PER_GUILD = 500
-# A cooldown longer than a day makes no sense next to a daily quota; the anonymous counters
-# kept after /forget-me also only remember two days.
-MAX_COOLDOWN_SECONDS = 86_400
-MAX_LIMIT = 1_000_000
-
-_LIMIT_COLUMNS = (
-    "user_daily_limit",
-    "guild_daily_limit",
-    "user_cooldown_seconds",
-    "user_max_active_jobs",
+from bot.storage.blocked_terms import (
+    MAX_PATTERN_LENGTH,
+    MAX_TERM_LENGTH,
+    MAX_TERMS_PER_GUILD,
+    BlockedTerm,
+    BlockedTermError,
+    blocked_term_from_row,
+    has_nested_quantifier,
+    is_pattern_term,
+    validate_term,
 )
-
-
-class GuildConfigError(ValueError):
-    """A /settings value was refused. `code` picks the localized sentence; `str()` is English."""
-
-    def __init__(self, code: str, message: str, **params: Any) -> None:
-        super().__init__(message)
-        self.code = code
-        self.params = params
-
-
-class BlockedTermError(GuildConfigError):
-    """A blocked term cannot be added (empty, too long, broken or too slow a pattern, ...)."""
-
-
-@dataclass(frozen=True)
-class BlockedTerm:
-    """One blocked word, phrase or pattern (`term` is exactly what the moderator typed)."""
-
-    term: str
-    is_pattern: bool = False
-    guild_id: int = 0
-    id: int | None = None
-    added_by: int | None = None
-    added_at: float | None = None
-
-    @property
-    def pattern(self) -> str:
-        """The regular expression of a `/pattern/` term (the text between the slashes)."""
-        return self.term[1:-1] if self.is_pattern else ""
-
-
-@dataclass(frozen=True)
-class RoleLimit:
-    """A role's overrides in one server: None leaves that limit alone, 0 means no limit."""
-
-    guild_id: int
-    role_id: int
-    user_daily_limit: int | None = None
-    user_cooldown_seconds: int | None = None
-    user_max_active_jobs: int | None = None
-
-
-@dataclass(frozen=True)
-class BlockedUser:
-    guild_id: int
-    user_id: int
-    blocked_by: int | None
-    blocked_at: float
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class GuildConfig:
-    """A server's policy. None in a limit means "the environment's default"; 0 means no limit."""
-
-    guild_id: int
-    allowed_channel_ids: frozenset[int] = frozenset()
-    allowed_role_ids: frozenset[int] = frozenset()
-    user_daily_limit: int | None = None
-    guild_daily_limit: int | None = None
-    user_cooldown_seconds: int | None = None
-    user_max_active_jobs: int | None = None
-    allow_nsfw: bool = False
-    log_channel_id: int | None = None
-    default_model: str | None = None
-    role_limits: tuple[RoleLimit, ...] = ()
-    terms_version: int = 0
-
-
-def is_pattern_term(text: str) -> bool:
-    """A term written as `/regex/` is a pattern."""
-    return len(text) >= 3 and text.startswith("/") and text.endswith("/")
-
-
-def validate_term(text: str) -> BlockedTerm:
-    """Check a term a moderator typed; return it (stripped), or raise BlockedTermError."""
-    term = text.strip()
-    if not term:
-        raise BlockedTermError("term_empty", "A blocked term cannot be empty.")
-    if not is_pattern_term(term):
-        if len(term) > MAX_TERM_LENGTH:
-            raise BlockedTermError(
-                "term_too_long",
-                f"A blocked word or phrase can be at most {MAX_TERM_LENGTH} characters.",
-                limit=MAX_TERM_LENGTH,
-            )
-        if not any(c.isalnum() for c in term):
-            raise BlockedTermError(
-                "term_no_letters",
-                "A blocked word or phrase needs at least one letter or digit; "
-                "write punctuation as a /pattern/.",
-            )
-        return BlockedTerm(term=term, is_pattern=False)
-    body = term[1:-1]
-    if len(body) > MAX_PATTERN_LENGTH:
-        raise BlockedTermError(
-            "pattern_too_long",
-            f"A blocked pattern can be at most {MAX_PATTERN_LENGTH} characters between the slashes.",
-            limit=MAX_PATTERN_LENGTH,
-        )
-    try:
-        re.compile(body, re.IGNORECASE)
-    except re.error as exc:
-        raise BlockedTermError(
-            "pattern_invalid",
-            f"That pattern is not a valid regular expression ({exc.msg}); fix it or write the "
-            "term without slashes to block it as a plain word.",
-            error=exc.msg,
-        ) from None
-    if has_nested_quantifier(body):
-        raise BlockedTermError(
-            "pattern_too_slow",
-            "That pattern repeats a group that itself repeats (like (a+)+), which can take "
-            "forever on some prompts; write it without the nested repetition.",
-        )
-    return BlockedTerm(term=term, is_pattern=True)
-
-
-def has_nested_quantifier(pattern: str) -> bool:
-    """True for a repeated group that contains a repetition, like `(a+)+` or `(\\w*x){2,}`.
-
-    Python's `re` has no timeout, and these shapes are the classic catastrophic-backtracking
-    ones. A best-effort syntactic guard, together with the length caps on patterns and prompts.
-    """
-    stack: list[bool] = []  # per open group: does it contain a quantifier?
-    i = 0
-    in_class = False
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            i += 2
-            continue
-        if in_class:
-            if c == "]":
-                in_class = False
-            i += 1
-            continue
-        if c == "[":
-            in_class = True
-            # A ']' right after '[' or '[^' is a literal, not the end of the class.
-            if pattern[i + 1 : i + 2] == "^":
-                i += 1
-            if pattern[i + 1 : i + 2] == "]":
-                i += 1
-        elif c == "(":
-            stack.append(False)
-        elif c == ")":
-            inner = stack.pop() if stack else False
-            nxt = pattern[i + 1 : i + 2]
-            if inner and nxt in ("*", "+", "{"):
-                return True
-            if stack and (inner or nxt in ("*", "+", "{")):
-                stack[-1] = True
-        elif c in "*+{" and stack:
-            stack[-1] = True
-        i += 1
-    return False
-
-
-def _limit(name: str, value: int | None, *, maximum: int = MAX_LIMIT) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > maximum:
-        raise GuildConfigError(
-            "limit_out_of_range",
-            f"{name} must be a whole number from 0 to {maximum} (0 means no limit).",
-            setting=name,
-            maximum=maximum,
-        )
-    return value
-
-
-def _ids(raw: str | None) -> frozenset[int]:
-    return frozenset(int(v) for v in json.loads(raw or "[]"))
-
-
-def _ids_json(ids: Iterable[int]) -> str:
-    return json.dumps(sorted({int(i) for i in ids}))
-
-
-def config_from_row(
-    guild_id: int, row: dict[str, Any] | None, role_limits: tuple[RoleLimit, ...] = ()
-) -> GuildConfig:
-    """A GuildConfig from a guild_settings row; None (or a row of NULLs) gives the defaults."""
-    if row is None or row.get("updated_at") is None:
-        return GuildConfig(guild_id=guild_id, role_limits=role_limits)
-    return GuildConfig(
-        guild_id=guild_id,
-        allowed_channel_ids=_ids(row["allowed_channel_ids"]),
-        allowed_role_ids=_ids(row["allowed_role_ids"]),
-        user_daily_limit=row["user_daily_limit"],
-        guild_daily_limit=row["guild_daily_limit"],
-        user_cooldown_seconds=row["user_cooldown_seconds"],
-        user_max_active_jobs=row["user_max_active_jobs"],
-        allow_nsfw=bool(row["allow_nsfw"]),
-        log_channel_id=row["log_channel_id"],
-        default_model=row["default_model"],
-        role_limits=role_limits,
-        terms_version=int(row["terms_version"]),
-    )
-
-
-def _term_from_row(row: dict[str, Any]) -> BlockedTerm:
-    return BlockedTerm(
-        term=row["term"],
-        is_pattern=bool(row["is_pattern"]),
-        guild_id=int(row["guild_id"]),
-        id=int(row["id"]),
-        added_by=row["added_by"],
-        added_at=row["added_at"],
-    )
-
-
-def _role_from_row(row: dict[str, Any]) -> RoleLimit:
-    return RoleLimit(
-        guild_id=int(row["guild_id"]),
-        role_id=int(row["role_id"]),
-        user_daily_limit=row["user_daily_limit"],
-        user_cooldown_seconds=row["user_cooldown_seconds"],
-        user_max_active_jobs=row["user_max_active_jobs"],
-    )
+from bot.storage.guild_limits import (
+    LIMIT_KINDS,
+    MAX_ACTIVE_JOBS,
+    MAX_COOLDOWN_SECONDS,
+    MAX_LIMIT,
+    ROLE_FIELDS,
+    LimitKind,
+    limit_kind,
+)
+from bot.storage.guild_model import (
+    BlockedUser,
+    GuildConfig,
+    GuildConfigError,
+    RoleLimit,
+    blocked_user_from_row,
+    config_from_row,
+    ids_from_json,
+    ids_to_json,
+    role_limit_from_row,
+)
 
 
 class GuildConfigStore:
@@ -276,7 +69,7 @@ class GuildConfigStore:
         rows = await (conn or self.db).fetchall(
             "SELECT * FROM guild_role_limits WHERE guild_id = ? ORDER BY role_id", guild_id
         )
-        return tuple(_role_from_row(r) for r in rows)
+        return tuple(role_limit_from_row(r) for r in rows)
 
     # ----- the settings row ----------------------------------------------------------------
 
@@ -302,18 +95,16 @@ class GuildConfigStore:
 
     async def set_user_daily_limit(self, guild_id: int, value: int | None) -> GuildConfig:
         """Images a member may request per UTC day here; None = the environment default."""
-        return await self._set(guild_id, "user_daily_limit", _limit("user_daily_limit", value))
+        return await self.set_limit(guild_id, "user_daily", value)
 
     async def set_guild_daily_limit(self, guild_id: int, value: int | None) -> GuildConfig:
-        return await self._set(guild_id, "guild_daily_limit", _limit("guild_daily_limit", value))
+        return await self.set_limit(guild_id, "guild_daily", value)
 
     async def set_user_cooldown_seconds(self, guild_id: int, value: int | None) -> GuildConfig:
-        checked = _limit("user_cooldown_seconds", value, maximum=MAX_COOLDOWN_SECONDS)
-        return await self._set(guild_id, "user_cooldown_seconds", checked)
+        return await self.set_limit(guild_id, "cooldown", value)
 
     async def set_user_max_active_jobs(self, guild_id: int, value: int | None) -> GuildConfig:
-        checked = _limit("user_max_active_jobs", value, maximum=1000)
-        return await self._set(guild_id, "user_max_active_jobs", checked)
+        return await self.set_limit(guild_id, "active_jobs", value)
 
     async def set_allow_nsfw(self, guild_id: int, allow: bool) -> GuildConfig:
         """Allow relaxed safety settings in age-restricted channels (never elsewhere)."""
@@ -329,11 +120,11 @@ class GuildConfigStore:
 
     async def set_allowed_channels(self, guild_id: int, ids: Iterable[int]) -> GuildConfig:
         """Replace the allowed channels; an empty list means every channel."""
-        return await self._set(guild_id, "allowed_channel_ids", _ids_json(ids))
+        return await self._set(guild_id, "allowed_channel_ids", ids_to_json(ids))
 
     async def set_allowed_roles(self, guild_id: int, ids: Iterable[int]) -> GuildConfig:
         """Replace the allowed roles; an empty list means every member."""
-        return await self._set(guild_id, "allowed_role_ids", _ids_json(ids))
+        return await self._set(guild_id, "allowed_role_ids", ids_to_json(ids))
 
     async def _change_ids(
         self, guild_id: int, column: str, add: int | None, remove: int | None
@@ -343,14 +134,14 @@ class GuildConfigStore:
             raw = await tx.fetchval(
                 f"SELECT {column} FROM guild_settings WHERE guild_id = ?", guild_id
             )
-            ids = set(_ids(raw))
+            ids = set(ids_from_json(raw))
             if add is not None:
                 ids.add(add)
             if remove is not None:
                 ids.discard(remove)
             await tx.execute(
                 f"UPDATE guild_settings SET {column} = ?, updated_at = ? WHERE guild_id = ?",
-                _ids_json(ids),
+                ids_to_json(ids),
                 self.clock.now(),
                 guild_id,
             )
@@ -368,6 +159,48 @@ class GuildConfigStore:
     async def remove_allowed_role(self, guild_id: int, role_id: int) -> GuildConfig:
         return await self._change_ids(guild_id, "allowed_role_ids", None, role_id)
 
+    # ----- limits ----------------------------------------------------------------------------
+
+    async def set_limit(
+        self, guild_id: int, kind: str, value: int | None, *, role_id: int | None = None
+    ) -> GuildConfig:
+        """Set one limit (a `LIMIT_KINDS` code) for the whole server, or for one role.
+
+        0 means no limit. None goes back to the environment's value for the server, and
+        removes the role's own value for a role. Raises GuildConfigError when the value is out
+        of the kind's bounds, or when the kind is server-wide only and a role is given.
+        """
+        spec = limit_kind(kind)
+        checked = spec.check(value)
+        if role_id is None:
+            return await self._set(guild_id, spec.column, checked)
+        if spec.role_field is None:
+            raise GuildConfigError(
+                "limit_not_per_role",
+                f"{spec.column} applies to the whole server and cannot be set per role.",
+                setting=spec.column,
+            )
+        # One statement writes only this kind's column, and the row goes once every column is
+        # NULL; under the server's lock, so two changes to one role cannot overwrite each other.
+        column = spec.role_field  # from the declaration, never from a caller
+        async with self.db.transaction(lock=f"guild-config:{guild_id}") as tx:
+            await tx.execute(
+                f"INSERT INTO guild_role_limits (guild_id, role_id, {column}, updated_at)"
+                f" VALUES (?, ?, ?, ?) ON CONFLICT (guild_id, role_id) DO UPDATE SET"
+                f" {column} = excluded.{column}, updated_at = excluded.updated_at",
+                guild_id,
+                role_id,
+                checked,
+                self.clock.now(),
+            )
+            await tx.execute(
+                "DELETE FROM guild_role_limits WHERE guild_id = ? AND role_id = ? AND "
+                + " AND ".join(f"{field} IS NULL" for field in ROLE_FIELDS),
+                guild_id,
+                role_id,
+            )
+            return await self.get(guild_id, conn=tx)
+
     # ----- role limits ---------------------------------------------------------------------
 
     async def set_role_limit(
@@ -383,11 +216,9 @@ class GuildConfigStore:
 
         0 means no limit; None means the role does not change that limit.
         """
-        daily = _limit("user_daily_limit", user_daily_limit)
-        cooldown = _limit(
-            "user_cooldown_seconds", user_cooldown_seconds, maximum=MAX_COOLDOWN_SECONDS
-        )
-        active = _limit("user_max_active_jobs", user_max_active_jobs, maximum=1000)
+        daily = LIMIT_KINDS["user_daily"].check(user_daily_limit)
+        cooldown = LIMIT_KINDS["cooldown"].check(user_cooldown_seconds)
+        active = LIMIT_KINDS["active_jobs"].check(user_max_active_jobs)
         if daily is None and cooldown is None and active is None:
             raise GuildConfigError(
                 "role_limit_empty",
@@ -422,7 +253,7 @@ class GuildConfigStore:
         rows = await self.db.fetchall(
             "SELECT * FROM guild_role_limits WHERE guild_id = ? ORDER BY role_id", guild_id
         )
-        return [_role_from_row(r) for r in rows]
+        return [role_limit_from_row(r) for r in rows]
 
     # ----- blocked terms -------------------------------------------------------------------
 
@@ -438,7 +269,7 @@ class GuildConfigStore:
                 checked.term,
             )
             if existing is not None:
-                return _term_from_row(existing)
+                return blocked_term_from_row(existing)
             count = await tx.fetchval(
                 "SELECT COUNT(*) FROM guild_blocked_terms WHERE guild_id = ?", guild_id
             )
@@ -479,7 +310,7 @@ class GuildConfigStore:
         rows = await (conn or self.db).fetchall(
             "SELECT * FROM guild_blocked_terms WHERE guild_id = ? ORDER BY id", guild_id
         )
-        return [_term_from_row(r) for r in rows]
+        return [blocked_term_from_row(r) for r in rows]
 
     async def _bump_terms(self, tx: Database, guild_id: int) -> None:
         # Every process compares this number with the one its compiled terms were built from.
@@ -534,20 +365,14 @@ class GuildConfigStore:
             "SELECT * FROM guild_blocked_users WHERE guild_id = ? ORDER BY blocked_at, user_id",
             guild_id,
         )
-        return [
-            BlockedUser(
-                guild_id=int(r["guild_id"]),
-                user_id=int(r["user_id"]),
-                blocked_by=r["blocked_by"],
-                blocked_at=r["blocked_at"],
-                reason=r["reason"],
-            )
-            for r in rows
-        ]
+        return [blocked_user_from_row(r) for r in rows]
 
 
 __all__ = [
+    "LIMIT_KINDS",
+    "MAX_ACTIVE_JOBS",
     "MAX_COOLDOWN_SECONDS",
+    "MAX_LIMIT",
     "MAX_PATTERN_LENGTH",
     "MAX_TERMS_PER_GUILD",
     "MAX_TERM_LENGTH",
@@ -557,6 +382,7 @@ __all__ = [
     "GuildConfig",
     "GuildConfigError",
     "GuildConfigStore",
+    "LimitKind",
     "RoleLimit",
     "config_from_row",
     "has_nested_quantifier",

@@ -97,6 +97,29 @@ async def test_members_without_manage_server_are_refused_and_nothing_changes(
     assert int(synced["settings"]["default_member_permissions"]) == 1 << 5  # MANAGE_GUILD
 
 
+async def test_every_settings_command_runs_the_manage_server_check(stack: Stack) -> None:
+    """Each /settings command's check (the cog's, or its subgroup's: discord.py runs that one
+    instead) refuses a member without Manage Server, and any use outside a server."""
+    from types import SimpleNamespace
+
+    import discord
+    import pytest
+    from discord import app_commands
+
+    cog = stack.bot.get_cog("Settings")
+    assert cog is not None
+    commands = [c for c in cog.walk_app_commands() if isinstance(c, app_commands.Command)]
+    assert len(commands) == 17
+    member = SimpleNamespace(guild_id=stack.discord.guild.id, permissions=discord.Permissions())
+    in_dm = SimpleNamespace(guild_id=None, permissions=discord.Permissions.all())
+    for command in commands:
+        check = command.binding.interaction_check  # type: ignore[union-attr]
+        with pytest.raises(app_commands.MissingPermissions):
+            await check(member)
+        with pytest.raises(app_commands.NoPrivateMessage):
+            await check(in_dm)
+
+
 async def test_each_subcommand_changes_what_show_reports(stack: Stack) -> None:
     """Channels, roles, limits (server and role), terms, NSFW, log channel, default model and
     the block list each show up in /settings show, and clearing them brings the defaults back."""

@@ -249,6 +249,28 @@ async def test_csv_export_parses_back_to_the_same_rows(
     assert [{k: unescape_cell(v) for k, v in r.items()} for r in safe_rows] == expected
 
 
+async def test_export_covers_the_last_days_and_counts_its_rows(
+    db: Database, jobs: JobStore, config: GuildConfigStore, clock: FakeClock
+) -> None:
+    """/usage export's period is /usage server's (today included); rows count requests, the
+    file is named for the server and today's UTC date, and the cells are spreadsheet-safe."""
+    adm = make_admission(jobs, config, clock)
+    await build_log(adm, jobs, config, clock)
+    await accept(adm, user=3, prompt="=HYPERLINK(1)")
+    report = report_for(adm, db, clock)
+    export = await report.export(GUILD, 3)
+    today = MIDNIGHT - 86_400
+    assert (export.since, export.until) == (today - 2 * 86_400, MIDNIGHT)
+    assert export.since == (await report.guild_summary(GUILD, 3)).since
+    assert export.text == await report.export_csv(GUILD, export.since, export.until)
+    assert export.rows == len(list(csv.DictReader(io.StringIO(export.text, newline=""))))
+    assert export.rows > 0 and "'=HYPERLINK" in export.text
+    assert export.data == export.text.encode("utf-8")
+    assert export.filename == f"usage-{GUILD}-2025-03-10.csv"
+    empty = await report.export(OTHER_GUILD + 1, 3)
+    assert (empty.rows, empty.text.count("\n")) == (0, 1)  # the header alone
+
+
 async def test_forget_user_removes_exactly_the_callers_rows(
     db: Database, jobs: JobStore, config: GuildConfigStore, clock: FakeClock
 ) -> None:

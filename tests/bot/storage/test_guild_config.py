@@ -1,7 +1,9 @@
-"""GuildConfigStore: per-server settings, role limits, blocked terms and users, on real SQLite."""
+"""GuildConfigStore: per-server settings, role limits, blocked terms and users, on real SQLite
+(and on PostgreSQL too where a test takes the `database` fixture)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -138,6 +140,54 @@ async def test_role_limits_set_replace_list_and_remove(store: GuildConfigStore) 
     with pytest.raises(GuildConfigError) as caught:
         await store.set_role_limit(GUILD, 8)
     assert caught.value.code == "role_limit_empty"
+
+
+async def test_set_limit_for_a_role_keeps_its_other_limits(database: Database) -> None:
+    """A role limit changes one value, keeps the role's others, and the row goes with the last."""
+    store = GuildConfigStore(database, StepClock())
+    await store.set_limit(GUILD, "user_daily", 5, role_id=7)
+    config = await store.set_limit(GUILD, "cooldown", 30, role_id=7)
+    assert config.role_limits == (RoleLimit(GUILD, 7, 5, 30, None),)
+    config = await store.set_limit(GUILD, "user_daily", None, role_id=7)
+    assert config.role_limits == (RoleLimit(GUILD, 7, None, 30, None),)
+    config = await store.set_limit(GUILD, "cooldown", None, role_id=7)
+    assert config.role_limits == ()
+    assert await database.fetchval("SELECT COUNT(*) FROM guild_role_limits") == 0
+    # Clearing a role that never had a limit is harmless and leaves no row behind.
+    assert (await store.set_limit(GUILD, "active_jobs", None, role_id=8)).role_limits == ()
+    assert await database.fetchval("SELECT COUNT(*) FROM guild_role_limits") == 0
+    config = await store.set_limit(GUILD, "guild_daily", 0)
+    assert config.guild_daily_limit == 0 and config.role_limits == ()
+
+
+async def test_concurrent_role_limit_changes_of_different_kinds_all_survive(
+    database: Database,
+) -> None:
+    """Moderators changing different limits of one role at the same moment lose none of them."""
+    store = GuildConfigStore(database, StepClock())
+    roles = range(1, 6)  # several rounds: a single lost update fails the test
+    for role in roles:
+        await asyncio.gather(
+            store.set_limit(GUILD, "user_daily", 5, role_id=role),
+            store.set_limit(GUILD, "cooldown", 30, role_id=role),
+            store.set_limit(GUILD, "active_jobs", 4, role_id=role),
+        )
+    assert await store.list_role_limits(GUILD) == [RoleLimit(GUILD, r, 5, 30, 4) for r in roles]
+
+
+async def test_set_limit_refuses_bad_values_and_server_wide_kinds_per_role(
+    store: GuildConfigStore,
+) -> None:
+    """Out of range, or a server-wide limit given a role: refused with a code, nothing stored."""
+    with pytest.raises(GuildConfigError) as caught:
+        await store.set_limit(GUILD, "cooldown", 86_401, role_id=7)
+    assert (caught.value.code, caught.value.params["maximum"]) == ("limit_out_of_range", 86_400)
+    with pytest.raises(GuildConfigError) as caught:
+        await store.set_limit(GUILD, "guild_daily", 5, role_id=7)
+    assert caught.value.code == "limit_not_per_role"
+    with pytest.raises(ValueError, match="unknown limit kind"):
+        await store.set_limit(GUILD, "weekly", 5)
+    assert await store.get(GUILD) == GuildConfig(guild_id=GUILD)
 
 
 async def test_blocked_terms_add_list_remove_and_bump_the_version(

@@ -1,0 +1,182 @@
+"""What /usage me and /usage server show: the figures of `bot.policy.usage` as embeds.
+
+Rendering only. Mentions in an embed never ping (and the bot's allowed_mentions is none
+besides), so top users are shown as mentions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.edge.render import model_label, truncate
+
+if TYPE_CHECKING:
+    from bot.catalog import Catalog
+    from bot.i18n import Messages
+    from bot.policy import GuildUsage, UserUsage
+
+COLOR = 0x5865F2
+MODEL_LINES = 10
+
+
+def _seconds(messages: Messages, locale: str, seconds: float) -> str:
+    return messages.t(locale, "common.seconds", seconds=f"{seconds:.1f}")
+
+
+def _lines(lines: list[str], empty: str) -> str:
+    return truncate("\n".join(lines), 1024) if lines else empty
+
+
+def _label(messages: Messages, locale: str, key: str, code: str) -> str:
+    """A code in words, or the code itself when no catalog has words for it (a newer kind)."""
+    return messages.t(locale, key) if messages.has("en-US", key) else f"`{code}`"
+
+
+def reason_label(messages: Messages, locale: str, reason: str) -> str:
+    return _label(messages, locale, f"usage.reason.{reason}", reason)
+
+
+def failure_label(messages: Messages, locale: str, kind: str) -> str:
+    """Failures are grouped by error kind, or by status when a job ended without one."""
+    return _label(messages, locale, f"status.{kind}", kind)
+
+
+def _model_lines(
+    messages: Messages, catalog: Catalog, locale: str, usage: UserUsage | GuildUsage
+) -> list[str]:
+    return [
+        messages.t(locale, "usage.model_line", model=model_label(catalog, m.model), images=m.images)
+        for m in usage.per_model[:MODEL_LINES]
+    ]
+
+
+def _today_lines(messages: Messages, locale: str, summary: UserUsage) -> list[str]:
+    """The member's allowance today: images used of the limit, the cooldown, active jobs."""
+    t = messages.t
+    left = summary.remaining
+    today: list[str] = []
+    if left["user_daily_limit"]:
+        today.append(
+            t(locale, "usage.today_value", used=left["used"], limit=left["user_daily_limit"])
+        )
+        reset = f"<t:{int(left['reset'])}:R>"
+        today.append(t(locale, "usage.remaining", remaining=left["remaining"], reset=reset))
+    else:
+        today.append(t(locale, "usage.today_unlimited", used=left["used"]))
+    if left.get("cooldown_until"):
+        today.append(t(locale, "usage.cooldown", retry=f"<t:{int(left['cooldown_until'])}:R>"))
+    if left.get("active_jobs_limit"):
+        today.append(
+            t(
+                locale,
+                "usage.active_jobs",
+                active=left["active_jobs"],
+                limit=left["active_jobs_limit"],
+            )
+        )
+    return today
+
+
+def me_embed(
+    messages: Messages, catalog: Catalog, locale: str, summary: UserUsage
+) -> discord.Embed:
+    """/usage me: today's allowance, then the period's requests, images and models."""
+    t = messages.t
+    embed = discord.Embed(
+        title=t(locale, "usage.me.title"),
+        description=t(locale, "usage.period", since=f"<t:{int(summary.since)}:D>"),
+        color=COLOR,
+    )
+    today = _today_lines(messages, locale, summary)
+    embed.add_field(name=t(locale, "usage.today"), value="\n".join(today), inline=False)
+    if summary.requests == 0:
+        embed.add_field(
+            name=t(locale, "usage.requests"), value=t(locale, "usage.none"), inline=False
+        )
+        return embed
+    embed.add_field(name=t(locale, "usage.requests"), value=str(summary.accepted))
+    embed.add_field(name=t(locale, "usage.images"), value=str(summary.images))
+    embed.add_field(name=t(locale, "usage.refused"), value=str(summary.refused))
+    embed.add_field(
+        name=t(locale, "usage.provider_time"),
+        value=_seconds(messages, locale, summary.provider_seconds),
+    )
+    models = _model_lines(messages, catalog, locale, summary)
+    if models:
+        embed.add_field(
+            name=t(locale, "usage.top_models"),
+            value=_lines(models, t(locale, "usage.none")),
+            inline=False,
+        )
+    return embed
+
+
+def _count_lines(
+    messages: Messages,
+    locale: str,
+    counts: dict[str, int],
+    label: Callable[[Messages, str, str], str],
+) -> list[str]:
+    """`label: n` lines, most frequent first (ties by code)."""
+    return [
+        messages.t(locale, "usage.count_line", label=label(messages, locale, code), count=n)
+        for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+
+
+def server_embed(messages: Messages, catalog: Catalog, locale: str, s: GuildUsage) -> discord.Embed:
+    """/usage server: totals, refusals by reason, failures by kind, top members and models."""
+    t = messages.t
+    embed = discord.Embed(
+        title=t(locale, "usage.server.title"),
+        description=t(locale, "usage.period", since=f"<t:{int(s.since)}:D>"),
+        color=COLOR,
+    )
+    if s.requests == 0 and s.forgotten.requests == 0 and s.forgotten.refused == 0:
+        embed.description = f"{embed.description}\n{t(locale, 'usage.none')}"
+    embed.add_field(name=t(locale, "usage.requests"), value=str(s.accepted))
+    embed.add_field(name=t(locale, "usage.images"), value=str(s.images))
+    embed.add_field(
+        name=t(locale, "usage.provider_time"), value=_seconds(messages, locale, s.provider_seconds)
+    )
+    refused = _count_lines(messages, locale, s.refused_by_reason, reason_label)
+    embed.add_field(
+        name=f"{t(locale, 'usage.refused')} · {s.refused}",
+        value=_lines(refused, "—"),
+        inline=False,
+    )
+    failures = _count_lines(messages, locale, s.failures_by_kind, failure_label)
+    embed.add_field(
+        name=f"{t(locale, 'usage.failed')} · {sum(s.failures_by_kind.values())}",
+        value=_lines(failures, "—"),
+        inline=False,
+    )
+    users = [
+        t(
+            locale,
+            "usage.user_line",
+            user=f"<@{u.user_id}>",
+            images=u.images,
+            requests=u.requests,
+        )
+        for u in s.top_users
+    ]
+    embed.add_field(name=t(locale, "usage.top_users"), value=_lines(users, "—"), inline=False)
+    models = _model_lines(messages, catalog, locale, s)
+    embed.add_field(name=t(locale, "usage.top_models"), value=_lines(models, "—"), inline=False)
+    if s.forgotten.requests or s.forgotten.refused or s.forgotten.images:
+        embed.set_footer(
+            text=t(
+                locale,
+                "usage.forgotten",
+                images=s.forgotten.images,
+                requests=s.forgotten.requests,
+            )
+        )
+    return embed
+
+
+__all__ = ["failure_label", "me_embed", "reason_label", "server_embed"]

@@ -1,0 +1,122 @@
+"""What /usage shows: today's allowance, the period's figures, refusals and failures in words
+(or as their code when no catalog has words yet), and what forgotten members left."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+import pytest
+
+from bot.catalog import load_catalog
+from bot.edge.usage_view import failure_label, me_embed, reason_label, server_embed
+from bot.i18n import Messages
+from bot.policy import AnonymousTotals, GuildUsage, UserUsage
+from bot.policy.usage import ModelUsage, UserTotal
+
+EN = "en-US"
+SCHNELL = "black-forest-labs/flux-schnell"
+
+
+@pytest.fixture(scope="module")
+def messages() -> Messages:
+    return Messages.load()
+
+
+def fields(embed: discord.Embed) -> dict[str, str]:
+    return {str(f.name): str(f.value) for f in embed.fields}
+
+
+def user_usage(requests: int, **remaining: Any) -> UserUsage:
+    left = {"user_daily_limit": 0, "used": 2, "remaining": None, "reset": 200.0} | remaining
+    return UserUsage(
+        user_id=1,
+        guild_id=5,
+        days=7,
+        since=100.0,
+        until=200.0,
+        today_requests=1,
+        today_images=2,
+        requests=requests,
+        accepted=requests,
+        refused=0,
+        images=2 * requests,
+        provider_seconds=3.25,
+        per_model=(ModelUsage(SCHNELL, requests, 2 * requests, 3.25),) if requests else (),
+        remaining=left,
+    )
+
+
+def test_me_shows_the_allowance_then_the_period(messages: Messages) -> None:
+    """A daily limit shows used of limit and when it resets; a cooldown and active jobs too."""
+    t = messages.t
+    summary = user_usage(
+        2,
+        user_daily_limit=10,
+        remaining=8,
+        cooldown_until=150.0,
+        active_jobs=1,
+        active_jobs_limit=2,
+    )
+    got = fields(me_embed(messages, load_catalog(), EN, summary))
+    assert got[t(EN, "usage.today")].splitlines() == [
+        t(EN, "usage.today_value", used=2, limit=10),
+        t(EN, "usage.remaining", remaining=8, reset="<t:200:R>"),
+        t(EN, "usage.cooldown", retry="<t:150:R>"),
+        t(EN, "usage.active_jobs", active=1, limit=2),
+    ]
+    assert got[t(EN, "usage.images")] == "4"
+    assert got[t(EN, "usage.provider_time")] == t(EN, "common.seconds", seconds="3.2")
+    assert got[t(EN, "usage.top_models")] == t(
+        EN, "usage.model_line", model="FLUX schnell", images=4
+    )
+
+
+def test_me_without_requests_says_so_and_shows_no_figures(messages: Messages) -> None:
+    """No limit: images today without a limit; no requests: one "none" line, nothing else."""
+    t = messages.t
+    got = fields(me_embed(messages, load_catalog(), EN, user_usage(0)))
+    assert got == {
+        t(EN, "usage.today"): t(EN, "usage.today_unlimited", used=2),
+        t(EN, "usage.requests"): t(EN, "usage.none"),
+    }
+
+
+def test_server_lists_counts_most_frequent_first_and_the_forgotten_in_the_footer(
+    messages: Messages,
+) -> None:
+    """Refusals and failures are sorted by count; a code without words is shown as code."""
+    t = messages.t
+    summary = GuildUsage(
+        guild_id=5,
+        days=7,
+        since=100.0,
+        until=200.0,
+        requests=6,
+        accepted=5,
+        refused=3,
+        images=9,
+        outputs=9,
+        provider_seconds=1.0,
+        refused_by_reason={"cooldown": 1, "validation": 2},
+        failures_by_kind={"safety": 1, "expired": 1},
+        top_users=(UserTotal(7, 5, 9),),
+        per_model=(),
+        forgotten=AnonymousTotals(requests=2, images=3),
+    )
+    embed = server_embed(messages, load_catalog(), EN, summary)
+    got = fields(embed)
+    assert got[f"{t(EN, 'usage.refused')} · 3"].splitlines() == [
+        t(EN, "usage.count_line", label=reason_label(messages, EN, "validation"), count=2),
+        t(EN, "usage.count_line", label=reason_label(messages, EN, "cooldown"), count=1),
+    ]
+    assert got[f"{t(EN, 'usage.failed')} · 2"].splitlines() == [
+        t(EN, "usage.count_line", label=t(EN, "status.expired"), count=1),
+        t(EN, "usage.count_line", label="`safety`", count=1),
+    ]
+    assert got[t(EN, "usage.top_users")] == t(
+        EN, "usage.user_line", user="<@7>", images=9, requests=5
+    )
+    assert got[t(EN, "usage.top_models")] == "—"
+    assert embed.footer.text == t(EN, "usage.forgotten", images=3, requests=2)
+    assert failure_label(messages, EN, "safety") == "`safety`"
