@@ -38,7 +38,8 @@ from typing import Any
 import aiohttp
 
 from bot.cometapi import DownloadedImage, PredictionClient
-from bot.jobs import DeliveryReceipt, Job, JobEvent, JobScheduler, NewJob
+from bot.jobs import DeliveryReceipt, Job, JobEvent, NewJob
+from bot.scheduler import JobScheduler
 from bot.storage import open_database
 from bot.storage.jobs import JobStore
 from tests.fakes.cometapi import FakeCometAPI, FakePrediction

@@ -121,7 +121,7 @@ class ImageBot(commands.AutoShardedBot):
     async def _start_job_scheduler(self) -> None:
         from bot.discord_logchannel import LogChannelMirror
         from bot.discord_presenter import DiscordPresenter
-        from bot.jobs.scheduler import JobScheduler
+        from bot.scheduler import JobScheduler
 
         s = self.services
         s.scheduler = JobScheduler(

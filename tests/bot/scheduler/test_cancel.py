@@ -8,9 +8,10 @@ import asyncio
 import aiohttp
 
 from bot.cometapi import PredictionClient
-from bot.jobs import CancelResult, JobEvent, JobScheduler, JobStatus
+from bot.jobs import CancelResult, JobEvent, JobStatus
+from bot.scheduler import JobScheduler
 from bot.storage.jobs import JobStore
-from tests.bot.jobs.conftest import AddJob, FastClock, MakeScheduler, RecordingPresenter
+from tests.bot.scheduler.conftest import AddJob, FastClock, MakeScheduler, RecordingPresenter
 from tests.fakes.cometapi import FakeCometAPI
 
 

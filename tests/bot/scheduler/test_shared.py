@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 
 from bot.cometapi import PredictionClient
-from bot.jobs import CancelResult, Job, JobScheduler, JobStatus
+from bot.jobs import CancelResult, Job, JobStatus
+from bot.scheduler import JobScheduler
 from bot.storage import Database, open_database
 from bot.storage.jobs import JobStore
 from tests.backends import url_of
-from tests.bot.jobs.conftest import AddJob, FastClock, RecordingPresenter, seen
+from tests.bot.scheduler.conftest import AddJob, FastClock, RecordingPresenter, seen
 from tests.fakes.cometapi import FakeCometAPI
 
 LEASE = 3.0  # job seconds: 0.3 s of real time on the x10 clock

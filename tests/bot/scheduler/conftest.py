@@ -19,9 +19,9 @@ from bot.jobs import (
     DeliveryReceipt,
     Job,
     JobEvent,
-    JobScheduler,
     NewJob,
 )
+from bot.scheduler import JobScheduler
 from bot.storage import Database, apply_migrations
 from bot.storage.jobs import JobStore
 from bot.storage.postgres import PostgresDatabase

@@ -10,9 +10,10 @@ from typing import Any
 import aiohttp
 
 from bot.cometapi import PredictionClient
-from bot.jobs import Job, JobScheduler, JobStatus
+from bot.jobs import Job, JobStatus
+from bot.scheduler import JobScheduler
 from bot.storage.jobs import JobStore
-from tests.bot.jobs.conftest import (
+from tests.bot.scheduler.conftest import (
     SCHNELL,
     AddJob,
     FastClock,
