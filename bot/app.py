@@ -121,23 +121,26 @@ class ImageBot(commands.AutoShardedBot):
     async def _start_job_scheduler(self) -> None:
         from bot.discord_logchannel import LogChannelMirror
         from bot.discord_presenter import DiscordPresenter
-        from bot.scheduler import JobScheduler
+        from bot.scheduler import JobScheduler, SchedulerConfig
 
         s = self.services
         s.scheduler = JobScheduler(
             store=s.jobs,
             client=s.client,
             presenter=DiscordPresenter(self),
-            max_concurrent=s.settings.max_concurrent_jobs,
-            job_timeout=s.settings.job_timeout_seconds,
+            config=SchedulerConfig(
+                max_concurrent=s.settings.max_concurrent_jobs,
+                job_timeout=s.settings.job_timeout_seconds,
+                # Several processes may share a PostgreSQL database (docs/decisions/011): each
+                # start is a new owner, so a job leased to a crashed run is never mistaken for
+                # ours.
+                owner_id=process_owner_id(),
+                lease_seconds=s.settings.job_lease_seconds,
+                # SQLite has one process by definition: at start it takes every unfinished job
+                # at once instead of waiting for its previous run's leases to lapse.
+                sole_owner=s.db.dialect == "sqlite",
+            ),
             clock=s.clock,
-            # Several processes may share a PostgreSQL database (docs/decisions/011): each
-            # start is a new owner, so a job leased to a crashed run is never mistaken for ours.
-            owner_id=process_owner_id(),
-            lease_seconds=s.settings.job_lease_seconds,
-            # SQLite has one process by definition: at start it takes every unfinished job at
-            # once instead of waiting for its previous run's leases to lapse.
-            sole_owner=s.db.dialect == "sqlite",
         )
         # Attached before start so jobs recovered at start are mirrored too.
         self.log_mirror = LogChannelMirror(self)

@@ -83,12 +83,12 @@ from bot.jobs.model import Job, JobStatus
 from bot.jobs.polling import (
     DurationEstimator,
     ModelEstimate,
-    PollPolicy,
     ProgressTrack,
     next_delay,
     progress_step,
 )
 from bot.jobs.queue import FairQueue
+from bot.scheduler.config import SchedulerConfig
 
 if TYPE_CHECKING:
     from bot.cometapi import DownloadedImage, Prediction, PredictionClient
@@ -166,56 +166,28 @@ class JobScheduler:
         store: JobStore,
         client: PredictionClient,
         presenter: JobPresenter,
-        max_concurrent: int,
-        job_timeout: float,
+        config: SchedulerConfig,
         clock: Clock | None = None,
-        owner_id: str = "local",
-        poll_request_timeout: float = 30,
-        delivery_retries: int = 5,
-        lease_seconds: float | None = None,
-        poll_policy: PollPolicy | None = None,
-        retry_backoff: float = 1.0,
-        retry_backoff_cap: float = 30.0,
-        stop_grace: float = 5.0,
-        download_timeout: float = 60,
-        event_timeout: float = 30,
-        sole_owner: bool = False,
-        sync_interval: float = 1.0,
-        slot_retry_interval: float = 0.1,
-        remote_cancel_wait: float = 10.0,
     ) -> None:
-        """`lease_seconds` None: one process, leases without expiry (no renewals, no takeovers).
-
-        With `lease_seconds`: leases renewed every lease/3, lapsed ones taken over at the same
-        pace; `sole_owner` (no other process can share the database, e.g. SQLite) takes every
-        unfinished job at start whatever its lease, instead of waiting for it to lapse.
-        Every `sync_interval` the owner looks for cancels requested elsewhere; a queued job
-        refused a slot because other processes hold them asks again every
-        `slot_retry_interval`; `cancel()` of another process's running job waits up to
-        `remote_cancel_wait` for the owner to carry it out.
-        """
-        if max_concurrent < 1:
-            raise ValueError("max_concurrent must be at least 1")
         self._store = store
         self._client = client
         self._presenter = presenter
-        self._max_concurrent = max_concurrent
-        self._job_timeout = job_timeout
+        self._config = config
+        self._max_concurrent = config.max_concurrent
+        self._job_timeout = config.job_timeout
         self._clock: Clock = clock or SystemClock()
-        self._owner_id = owner_id
-        self._poll_request_timeout = poll_request_timeout
-        self._delivery_retries = max(0, delivery_retries)
-        self._lease_seconds = lease_seconds
-        self._policy = poll_policy or PollPolicy()
-        self._retry_backoff = retry_backoff
-        self._retry_backoff_cap = retry_backoff_cap
-        self._stop_grace = stop_grace
-        self._download_timeout = download_timeout
-        self._event_timeout = event_timeout  # a stuck listener must not hold the others
-        self._sole_owner = sole_owner
-        self._sync_interval = sync_interval
-        self._slot_retry_interval = slot_retry_interval
-        self._remote_cancel_wait = remote_cancel_wait
+        self._owner_id = config.owner_id
+        self._poll_request_timeout = config.poll_request_timeout
+        self._delivery_retries = config.delivery_retries
+        self._lease_seconds = config.lease_seconds
+        self._policy = config.poll_policy
+        self._stop_grace = config.stop_grace
+        self._download_timeout = config.download_timeout
+        self._event_timeout = config.event_timeout
+        self._sole_owner = config.sole_owner
+        self._sync_interval = config.sync_interval
+        self._slot_retry_interval = config.slot_retry_interval
+        self._remote_cancel_wait = config.remote_cancel_wait
         self._estimator = DurationEstimator(self._policy.ewma_alpha)
         self.stats = SchedulerStats(self._estimator)
 
@@ -1233,10 +1205,10 @@ class JobScheduler:
             self._write_later(self._store.release(self._owner_id, job_id))
 
     def _retry_delay(self, attempt: int) -> float:
-        return min(self._retry_backoff_cap, self._retry_backoff * 2 ** max(0, attempt - 1))
+        return self._config.retry_delay(attempt)
 
     def _lease_until(self) -> float | None:
-        return None if self._lease_seconds is None else self._clock.now() + self._lease_seconds
+        return self._config.lease_until(self._clock.now())
 
     async def _claim(self, job_id: int) -> bool:
         return await self._write(self._store.claim(job_id, self._owner_id, self._lease_until()))
