@@ -58,9 +58,8 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock, SystemClock
 from bot.cometapi.errors import (
@@ -76,19 +75,24 @@ from bot.jobs.events import (
     CancelResult,
     DeliveryError,
     EventListener,
-    JobEvent,
     JobPresenter,
 )
 from bot.jobs.model import Job, JobStatus
-from bot.jobs.polling import (
-    DurationEstimator,
-    ModelEstimate,
-    ProgressTrack,
-    next_delay,
-    progress_step,
-)
+from bot.jobs.polling import DurationEstimator, next_delay, progress_step
 from bot.jobs.queue import FairQueue
 from bot.scheduler.config import SchedulerConfig
+from bot.scheduler.pump import EventPump
+from bot.scheduler.state import (
+    ONLY_DELIVERING,
+    ONLY_QUEUED,
+    ONLY_RUNNING,
+    ONLY_SUBMITTING,
+    Flight,
+    SchedulerState,
+    new_flight,
+)
+from bot.scheduler.stats import SchedulerStats
+from bot.scheduler.supervisor import Aborted, Supervisor, sleep_or_wake
 
 if TYPE_CHECKING:
     from bot.cometapi import DownloadedImage, Prediction, PredictionClient
@@ -96,67 +100,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
-_QUEUED = frozenset({JobStatus.QUEUED})
-_SUBMITTING = frozenset({JobStatus.SUBMITTING})
-_RUNNING = frozenset({JobStatus.RUNNING})
-_DELIVERING = frozenset({JobStatus.DELIVERING})
-
 # Consecutive 404s on a status query before a running prediction is declared lost: a gateway
 # may answer 404 for a moment right after the create.
 _NOT_FOUND_LIMIT = 3
-_POLLS_KEPT = 10_000  # per-job poll counts kept in SchedulerStats
-
-
-class _Aborted(Exception):
-    """An HTTP call was cancelled by the scheduler itself (stop, cancel or deadline)."""
-
-
-@dataclass
-class SchedulerStats:
-    """Counters for tests and benchmarks."""
-
-    estimator: DurationEstimator
-    polls: int = 0
-    poll_errors: int = 0
-    creates: int = 0
-    deliveries: int = 0
-    takeovers: int = 0  # jobs taken over from a process whose lease lapsed
-    lost_leases: int = 0  # jobs another process took from this one
-    slot_waits: int = 0  # slot claims refused because other processes' jobs held the slots
-    polls_by_job: dict[int, int] = field(default_factory=dict)
-
-    def estimates(self) -> dict[str, ModelEstimate]:
-        """Per-model duration estimates (EWMA of finished durations)."""
-        return self.estimator.snapshot()
-
-    def count_poll(self, job_id: int) -> None:
-        self.polls += 1
-        self.polls_by_job[job_id] = self.polls_by_job.get(job_id, 0) + 1
-        if len(self.polls_by_job) > _POLLS_KEPT:  # a long-lived bot: keep the newest jobs
-            del self.polls_by_job[next(iter(self.polls_by_job))]
-
-
-@dataclass(eq=False)
-class _Flight:
-    """A job the scheduler has taken out of the queue: submitting, then running."""
-
-    job: Job
-    track: ProgressTrack
-    prediction_id: str | None = None
-    created_mono: float = 0.0  # when the create answered (monotonic)
-    deadline_mono: float = math.inf
-    next_poll: float = 0.0
-    poll_task: asyncio.Task[None] | None = None
-    http: asyncio.Future[Any] | None = None  # the status query in flight, if any
-    last_running_elapsed: float = 0.0  # age at the last answer that said "still running"
-    emitted_progress: float | None = None
-    error_streak: int = 0
-    not_found_streak: int = 0
-    closing: bool = False  # ending (finished, canceled, timed out): the loop leaves it alone
-    cancel_requested: bool = False
-    settled: asyncio.Event = field(default_factory=asyncio.Event)  # the create has answered
 
 
 class JobScheduler:
@@ -190,6 +136,13 @@ class JobScheduler:
         self._remote_cancel_wait = config.remote_cancel_wait
         self._estimator = DurationEstimator(self._policy.ewma_alpha)
         self.stats = SchedulerStats(self._estimator)
+        self._state = SchedulerState(self.stats)
+        self._supervisor = Supervisor(
+            stop_grace=config.stop_grace,
+            changed=self._state.changed,
+            on_job_failed=self._job_task_failed,
+        )
+        self._pump = EventPump(presenter, config.event_timeout)
 
         self._queue = FairQueue()
         # The job taken from the queue whose slot claim is under way or was refused (another
@@ -198,47 +151,25 @@ class JobScheduler:
         self._dispatch_lock = asyncio.Lock()  # one slot claim (or takeover) at a time
         self._dispatch_wake = asyncio.Event()
         self._fresh: set[int] = set()  # enqueued just now: the caller shows its position
-        self._held: set[int] = set()  # every job this scheduler is responsible for right now
-        self._jobs: dict[int, Job] = {}  # latest snapshot of each held job
-        self._inflight: dict[int, _Flight] = {}  # submitting + running: what the cap counts
-        self._running: dict[int, _Flight] = {}  # what the polling loop polls
         self._last_positions: dict[int, int] = {}
-        self._waiters: dict[int, list[asyncio.Future[None]]] = {}
-        self._listeners: list[EventListener] = []
-        self._events: asyncio.Queue[JobEvent] = asyncio.Queue()
-
-        # Task ownership: every task is in one of these sets, cancelled and awaited on stop.
-        self._tasks: set[asyncio.Task[Any]] = set()  # per-job work
-        self._job_tasks: dict[int, set[asyncio.Task[Any]]] = {}  # the same, by job
-        self._canceling: set[int] = set()  # cancels requested elsewhere, being carried out
-        self._service: set[asyncio.Task[Any]] = set()  # the polling loop, leases
-        self._pump_task: asyncio.Task[None] | None = None  # event delivery
-        self._http: dict[asyncio.Future[Any], bool] = {}  # HTTP calls -> critical?
-        self._writes: set[asyncio.Future[Any]] = set()  # shielded database writes
-        self._critical: set[asyncio.Task[Any]] = set()  # tasks inside a critical section
-
         self._wake = asyncio.Event()  # the polling loop should look again
-        self._changed = asyncio.Event()  # something finished (for wait_idle and stop)
-        self._started = False
-        self._stopping = False
         self._stop_done: asyncio.Event | None = None
 
     # -- public API ----------------------------------------------------------------------
 
     async def start(self) -> None:
         """Recover every unfinished job, then run the polling loop."""
-        if self._started:
+        if self._supervisor.started:
             return
-        self._started = True
-        self._pump_task = asyncio.create_task(self._pump(), name="jobs-events")
-        self._pump_task.add_done_callback(self._service_done)
+        self._supervisor.mark_started()
+        self._pump.start()
         await self._learn_durations()
         await self._recover()
-        self._start_service(self._poll_loop(), "jobs-poll-loop")
-        self._start_service(self._dispatch_loop(), "jobs-dispatch")
+        self._supervisor.start_service(self._poll_loop(), "jobs-poll-loop")
+        self._supervisor.start_service(self._dispatch_loop(), "jobs-dispatch")
         if self._lease_seconds:
-            self._start_service(self._lease_loop(), "jobs-leases")
-            self._start_service(self._watch_loop(), "jobs-cancel-watch")
+            self._supervisor.start_service(self._lease_loop(), "jobs-leases")
+            self._supervisor.start_service(self._watch_loop(), "jobs-cancel-watch")
         await self._fill_slots()
         self._emit_positions()
 
@@ -257,7 +188,7 @@ class JobScheduler:
         """Take a job already written as `queued`; returns its position (0: started at once)."""
         if job.status is not JobStatus.QUEUED:
             raise ValueError(f"job {job.id} is {job.status.value}, not queued")
-        if job.id in self._held:
+        if self._state.holds(job.id):
             return self._positions().get(job.id, 0)
         if not await self._claim(job.id):
             log.warning("job %d is held by another process; not queued here", job.id)
@@ -294,11 +225,11 @@ class JobScheduler:
                 dequeued = self._dequeue(job_id)
             if dequeued:
                 self._emit_positions()
-                done = await self._write(
+                done = await self._supervisor.write(
                     self._store.transition(
                         job_id,
                         JobStatus.CANCELED,
-                        expected=_QUEUED,
+                        expected=ONLY_QUEUED,
                         detail=detail,
                         error_kind="canceled",
                         error_message=detail,
@@ -308,10 +239,10 @@ class JobScheduler:
                 if done is None:
                     self._settle(job_id)
                     return CancelResult.ALREADY_FINISHED
-                self._spawn(self._announce_end(done), f"job-{job_id}-canceled", job_id)
+                self._supervisor.spawn(self._announce_end(done), f"job-{job_id}-canceled", job_id)
                 return CancelResult.DEQUEUED
 
-        flight = self._inflight.get(job_id)
+        flight = self._state.flight(job_id)
         if flight is not None and flight.prediction_id is None:
             # The create is on its way: cancelling it now would leave a prediction running
             # with no id to cancel. Wait for its answer, then cancel what it created.
@@ -322,7 +253,7 @@ class JobScheduler:
         if job is None:
             return CancelResult.NOT_FOUND
         taken = False
-        if job_id not in self._held:
+        if not self._state.holds(job_id):
             if not job.is_active:
                 return CancelResult.ALREADY_FINISHED
             elsewhere = await self._cancel_elsewhere(job, by_user_id, detail)
@@ -339,17 +270,17 @@ class JobScheduler:
                 self._hold(taken)
                 if taken.status is JobStatus.RUNNING:
                     # Counted under the cap until its cancel ends (see claim_slot).
-                    self._inflight[taken.id] = self._new_flight(taken)
+                    self._state.add_flight(new_flight(taken, self._config))
         if taken is not None:
             return taken
         if job.status is JobStatus.QUEUED:
             # Nothing has reached the provider: end it here, taking the lease with it, so the
             # owner finds the job gone at its next renewal or slot claim.
-            done = await self._write(
+            done = await self._supervisor.write(
                 self._store.transition(
                     job.id,
                     JobStatus.CANCELED,
-                    expected=_QUEUED,
+                    expected=ONLY_QUEUED,
                     detail=detail,
                     error_kind="canceled",
                     error_message=detail,
@@ -361,7 +292,7 @@ class JobScheduler:
             if done is None:
                 return await self.cancel(job.id, by_user_id=by_user_id)  # it moved on
             self._hold(done)
-            self._spawn(self._announce_end(done), f"job-{job.id}-canceled", job.id)
+            self._supervisor.spawn(self._announce_end(done), f"job-{job.id}-canceled", job.id)
             return CancelResult.DEQUEUED
         if job.status is JobStatus.DELIVERING:
             return CancelResult.ALREADY_FINISHED
@@ -375,11 +306,11 @@ class JobScheduler:
             queued = job.status is JobStatus.QUEUED
             # A submitting job here is a create cut short by a shutdown or a dead process:
             # we cannot know the prediction, so stop and say the provider may still run it.
-            done = await self._write(
+            done = await self._supervisor.write(
                 self._store.transition(
                     job.id,
                     JobStatus.CANCELED,
-                    expected=_QUEUED if queued else _SUBMITTING,
+                    expected=ONLY_QUEUED if queued else ONLY_SUBMITTING,
                     detail=detail,
                     error_kind="canceled" if queued else "canceled_provider_may_finish",
                     error_message=detail,
@@ -391,8 +322,8 @@ class JobScheduler:
                     return CancelResult.ALREADY_FINISHED  # its own task ends it and tells
                 self._settle(job.id)
                 return await self.cancel(job.id, by_user_id=by_user_id)  # look again
-            self._held.add(job.id)
-            self._spawn(self._announce_end(done), f"job-{job.id}-canceled", job.id)
+            self._state.keep(job.id)
+            self._supervisor.spawn(self._announce_end(done), f"job-{job.id}-canceled", job.id)
             return CancelResult.DEQUEUED if queued else CancelResult.CANCELED_LOCAL
         if job.status is JobStatus.RUNNING:
             return await self._cancel_running(job, detail, taken=taken)
@@ -402,7 +333,7 @@ class JobScheduler:
 
     async def _request_cancel(self, job_id: int, by_user_id: int) -> CancelResult:
         """Record a cancel for the owner of a running job, and wait a while for its outcome."""
-        await self._write(self._store.request_cancel(job_id, by_user_id))
+        await self._supervisor.write(self._store.request_cancel(job_id, by_user_id))
         deadline = self._clock.monotonic() + self._remote_cancel_wait
         while True:
             job = await self._store.get(job_id)
@@ -421,20 +352,12 @@ class JobScheduler:
 
     def subscribe(self, listener: EventListener) -> Callable[[], None]:
         """Add a listener for every event; returns the function that removes it."""
-        self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):
-                self._listeners.remove(listener)
-
-        return unsubscribe
+        return self._pump.subscribe(listener)
 
     async def wait_for_job(self, job_id: int) -> Job:
         """Return the job once this scheduler is done with it (delivered or user told)."""
-        if job_id in self._held:
-            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._waiters.setdefault(job_id, []).append(future)
-            await future
+        if self._state.holds(job_id):
+            await self._state.waiter(job_id)
         job = await self._store.get(job_id)
         if job is None:
             raise LookupError(f"no job {job_id}")
@@ -443,13 +366,13 @@ class JobScheduler:
     async def wait_idle(self) -> None:
         """Return once no job is held, no work task runs, and every event was handed out."""
         while True:
-            if not self._held and not self._tasks:
-                await self._events.join()
-                if not self._held and not self._tasks:
+            if not self._state.holds_any() and not self._supervisor.busy:
+                await self._pump.join()
+                if not self._state.holds_any() and not self._supervisor.busy:
                     return
                 continue
-            self._changed.clear()
-            await self._changed.wait()
+            self._state.changed.clear()
+            await self._state.changed.wait()
 
     @property
     def max_concurrent(self) -> int:
@@ -459,7 +382,7 @@ class JobScheduler:
     @property
     def in_flight(self) -> int:
         """Predictions submitting or running right now (what max_concurrent caps)."""
-        return len(self._inflight)
+        return self._state.in_flight()
 
     # -- recovery ------------------------------------------------------------------------
 
@@ -485,7 +408,7 @@ class JobScheduler:
         else:
             jobs = await self._store.unfinished() + await self._store.unnotified_terminal()
         for job in jobs:
-            if job.id in self._held:
+            if self._state.holds(job.id):
                 continue  # enqueued before start()
             taken = await self._take(job, force=self._sole_owner)
             if taken is None:
@@ -499,10 +422,10 @@ class JobScheduler:
     async def _take(self, job: Job, *, force: bool = False) -> Job | None:
         """Lease a job nobody live holds to this scheduler; its fresh row, or None."""
         if self._lease_seconds is None:
-            if not await self._write(self._store.claim(job.id, self._owner_id, None)):
+            if not await self._supervisor.write(self._store.claim(job.id, self._owner_id, None)):
                 return None
             return await self._store.get(job.id)
-        return await self._write(
+        return await self._supervisor.write(
             self._store.take_over(job.id, self._owner_id, self._lease_until(), force=force)
         )
 
@@ -513,25 +436,25 @@ class JobScheduler:
             self._queue.push(job)
             self._dispatch(emit=False)
         elif job.status is JobStatus.SUBMITTING and job.prediction_id:
-            running = await self._write(
+            running = await self._supervisor.write(
                 self._store.transition(
                     job.id,
                     JobStatus.RUNNING,
-                    expected=_SUBMITTING,
+                    expected=ONLY_SUBMITTING,
                     detail=f"recovered after {why}",
                     started_at=job.started_at or self._clock.now(),
                 )
             )
             if running is not None:
-                self._track(self._new_flight(running), recovered=True)
+                self._track(new_flight(running, self._config), recovered=True)
             else:
                 self._settle(job.id)
         elif job.status is JobStatus.SUBMITTING:
-            self._spawn(
+            self._supervisor.spawn(
                 self._end(
                     job,
                     JobStatus.FAILED,
-                    _SUBMITTING,
+                    ONLY_SUBMITTING,
                     "interrupted",
                     f"the process stopped while this job was being submitted ({why}); it was "
                     "not submitted again, so that it cannot run twice",
@@ -540,11 +463,11 @@ class JobScheduler:
                 job.id,
             )
         elif job.status is JobStatus.RUNNING:
-            self._track(self._new_flight(job), recovered=True)
+            self._track(new_flight(job, self._config), recovered=True)
         elif job.status is JobStatus.DELIVERING:
-            self._spawn(self._deliver(job, None), f"job-{job.id}-redeliver", job.id)
+            self._supervisor.spawn(self._deliver(job, None), f"job-{job.id}-redeliver", job.id)
         elif job.is_terminal and not job.notified and job.status is not JobStatus.REFUSED:
-            self._spawn(self._notify_finish(job), f"job-{job.id}-finish", job.id)
+            self._supervisor.spawn(self._notify_finish(job), f"job-{job.id}-finish", job.id)
         else:
             self._settle(job.id)  # finished and told meanwhile: nothing to do
 
@@ -552,7 +475,7 @@ class JobScheduler:
 
     def _dispatch(self, *, emit: bool = True) -> None:
         """Something changed: let the dispatcher look for room (it starts queued jobs)."""
-        if not self._started or self._stopping:
+        if not self._supervisor.started or self._supervisor.stopping:
             return
         self._dispatch_wake.set()
         if emit:
@@ -570,7 +493,7 @@ class JobScheduler:
                 blocked = True
             self._emit_positions()
             if blocked:
-                await self._sleep_or_wake(self._slot_retry_interval, self._dispatch_wake)
+                await sleep_or_wake(self._clock, self._slot_retry_interval, self._dispatch_wake)
             else:
                 await self._dispatch_wake.wait()
 
@@ -579,7 +502,9 @@ class JobScheduler:
         held elsewhere (or the database failed), so the caller should ask again later."""
         async with self._dispatch_lock:
             while (
-                self._started and not self._stopping and len(self._inflight) < self._max_concurrent
+                self._supervisor.started
+                and not self._supervisor.stopping
+                and self._state.in_flight() < self._max_concurrent
             ):
                 job = self._head
                 if job is None:
@@ -588,12 +513,12 @@ class JobScheduler:
                         return False
                     self._head = job
                 try:
-                    claim: SlotClaim = await self._write(
+                    claim: SlotClaim = await self._supervisor.write(
                         self._store.claim_slot(
                             job.id,
                             self._owner_id,
                             limit=self._max_concurrent,
-                            local_in_flight=len(self._inflight),
+                            local_in_flight=self._state.in_flight(),
                             until=self._lease_until(),
                             timeout=self._job_timeout,
                         )
@@ -607,12 +532,14 @@ class JobScheduler:
                 self._head = None
                 self._last_positions.pop(job.id, None)
                 if claim.outcome == "granted" and claim.job is not None:
-                    flight = self._new_flight(claim.job)
-                    self._jobs[job.id] = claim.job
-                    self._inflight[job.id] = flight
-                    self._spawn(self._submit(flight), f"job-{job.id}-submit", job.id)
+                    flight = new_flight(claim.job, self._config)
+                    self._state.record(claim.job)
+                    self._state.add_flight(flight)
+                    self._supervisor.spawn(self._submit(flight), f"job-{job.id}-submit", job.id)
                 elif claim.outcome == "canceled" and claim.job is not None:
-                    self._spawn(self._announce_end(claim.job), f"job-{job.id}-canceled", job.id)
+                    self._supervisor.spawn(
+                        self._announce_end(claim.job), f"job-{job.id}-canceled", job.id
+                    )
                 else:
                     log.info("job %d changed before it could start; dropped", job.id)
                     self._settle(job.id, release=False)
@@ -644,38 +571,29 @@ class JobScheduler:
         for job_id, position in positions.items():
             if job_id in self._fresh:
                 continue  # enqueue() reports it to its caller
-            job = self._jobs.get(job_id)
+            job = self._state.snapshot(job_id)
             if job is not None and self._last_positions.get(job_id) != position:
                 self._last_positions[job_id] = position
-                self._emit(ev.QUEUED, job, position=position)
-
-    def _new_flight(self, job: Job) -> _Flight:
-        return _Flight(
-            job=job,
-            track=ProgressTrack(self._policy.min_progress),
-            prediction_id=job.prediction_id,
-        )
+                self._pump.emit(ev.QUEUED, job, position=position)
 
     def _release_slot(self, job_id: int) -> None:
-        self._running.pop(job_id, None)
-        if self._inflight.pop(job_id, None) is not None:
+        if self._state.end_flight(job_id):
             self._dispatch()
-        self._changed.set()
 
-    async def _submit(self, flight: _Flight) -> None:
+    async def _submit(self, flight: Flight) -> None:
         """Create the prediction of a job whose slot was granted (it is `submitting`)."""
         job = submitting = flight.job
         try:
-            if self._stopping:
+            if self._supervisor.stopping:
                 return  # stays `submitting` without an id: recovery ends it as interrupted
             error: CometAPIError | None = None
             running: Job | None = None
-            async with self._critical_section():
+            async with self._supervisor.critical_section():
                 try:
-                    prediction = await self._call(
+                    prediction = await self._supervisor.call(
                         self._client.create(submitting.model, submitting.input), critical=True
                     )
-                except _Aborted:
+                except Aborted:
                     return  # shutting down: stays `submitting`; recovery decides
                 except CometAPIError as exc:
                     error = exc
@@ -685,11 +603,11 @@ class JobScheduler:
                     error.kind = "internal"
                 else:
                     self.stats.creates += 1
-                    running = await self._write(
+                    running = await self._supervisor.write(
                         self._store.transition(
                             job.id,
                             JobStatus.RUNNING,
-                            expected=_SUBMITTING,
+                            expected=ONLY_SUBMITTING,
                             prediction_id=prediction.id,
                             started_at=self._clock.now(),
                         )
@@ -698,7 +616,7 @@ class JobScheduler:
                 # Nothing to poll. A create that may have arrived is never sent again.
                 self._release_slot(job.id)
                 await self._end(
-                    submitting, JobStatus.FAILED, _SUBMITTING, error.kind, error.message
+                    submitting, JobStatus.FAILED, ONLY_SUBMITTING, error.kind, error.message
                 )
                 return
             if running is None:
@@ -706,12 +624,12 @@ class JobScheduler:
                 self._release_slot(job.id)
                 self._settle(job.id)
                 with contextlib.suppress(Exception):
-                    await self._call(self._client.cancel(prediction.id), critical=True)
+                    await self._supervisor.call(self._client.cancel(prediction.id), critical=True)
                 return
             flight.prediction_id = prediction.id
             self._update(flight, running)
-            self._emit(ev.STARTED, running)
-            if self._stopping:
+            self._pump.emit(ev.STARTED, running)
+            if self._supervisor.stopping:
                 return
             flight.closing = flight.cancel_requested  # cancel() takes over once settled
             if prediction.is_terminal and not flight.closing:
@@ -724,7 +642,7 @@ class JobScheduler:
 
     # -- polling -------------------------------------------------------------------------
 
-    def _track(self, flight: _Flight, *, recovered: bool) -> None:
+    def _track(self, flight: Flight, *, recovered: bool) -> None:
         """Hand a running prediction to the polling loop, with its age and deadline."""
         job = flight.job
         now_mono, now = self._clock.monotonic(), self._clock.now()
@@ -742,8 +660,7 @@ class JobScheduler:
             flight.next_poll = now_mono + next_delay(
                 self._policy, elapsed=elapsed, estimate=self._estimator.get(_estimate_key(job))
             )
-        self._inflight[job.id] = flight
-        self._running[job.id] = flight
+        self._state.poll(flight)
         self._wake.set()
 
     async def _poll_loop(self) -> None:
@@ -763,54 +680,43 @@ class JobScheduler:
         """
         now = self._clock.monotonic()
         wake_at = math.inf
-        for flight in list(self._running.values()):
+        for flight in self._state.running():
             if flight.closing:
                 continue
             if now >= flight.deadline_mono:
                 flight.closing = True
-                self._spawn(self._time_out(flight), f"job-{flight.job.id}-timeout", flight.job.id)
+                self._supervisor.spawn(
+                    self._time_out(flight), f"job-{flight.job.id}-timeout", flight.job.id
+                )
                 continue
             wake_at = min(wake_at, flight.deadline_mono)
             if flight.poll_task is None:
                 if now >= flight.next_poll:
-                    flight.poll_task = self._spawn(
+                    flight.poll_task = self._supervisor.spawn(
                         self._poll(flight), f"job-{flight.job.id}-poll", flight.job.id
                     )
                 else:
                     wake_at = min(wake_at, flight.next_poll)
         self._wake.clear()
-        await self._sleep_or_wake(wake_at - now)
+        await sleep_or_wake(self._clock, wake_at - now, self._wake)
 
-    async def _sleep_or_wake(self, delay: float, wake: asyncio.Event | None = None) -> None:
-        wake = wake or self._wake
-        if math.isinf(delay):
-            await wake.wait()
-            return
-        sleeper = asyncio.ensure_future(self._clock.sleep(max(0.0, delay)))
-        waker = asyncio.ensure_future(wake.wait())
-        try:
-            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            sleeper.cancel()
-            waker.cancel()
-
-    async def _poll(self, flight: _Flight) -> None:
+    async def _poll(self, flight: Flight) -> None:
         job = flight.job
         try:
             self.stats.count_poll(job.id)
             assert flight.prediction_id is not None
             try:
-                prediction = await self._call(
+                prediction = await self._supervisor.call(
                     self._client.get(flight.prediction_id, timeout=self._poll_request_timeout),
                     flight=flight,
                 )
-            except _Aborted:
+            except Aborted:
                 return
             except Exception as exc:
-                if not (flight.closing or self._stopping):
+                if not (flight.closing or self._supervisor.stopping):
                     await self._poll_failed(flight, exc)
                 return
-            if flight.closing or self._stopping:
+            if flight.closing or self._supervisor.stopping:
                 return
             flight.error_streak = flight.not_found_streak = 0
             await self._observe(flight, prediction)
@@ -818,7 +724,7 @@ class JobScheduler:
             flight.poll_task = None
             self._wake.set()
 
-    async def _poll_failed(self, flight: _Flight, exc: Exception) -> None:
+    async def _poll_failed(self, flight: Flight, exc: Exception) -> None:
         self.stats.poll_errors += 1
         flight.error_streak += 1
         job = flight.job
@@ -839,7 +745,7 @@ class JobScheduler:
             flight.error_streak, retry_after
         )
 
-    async def _observe(self, flight: _Flight, prediction: Prediction) -> None:
+    async def _observe(self, flight: Flight, prediction: Prediction) -> None:
         now = self._clock.monotonic()
         elapsed = now - flight.created_mono
         if prediction.is_terminal:
@@ -851,7 +757,7 @@ class JobScheduler:
             last = flight.emitted_progress
             if last is None or abs(progress - last) >= 0.01:
                 flight.emitted_progress = progress
-                self._emit(ev.PROGRESS, flight.job, progress=progress)
+                self._pump.emit(ev.PROGRESS, flight.job, progress=progress)
         flight.next_poll = now + next_delay(
             self._policy,
             elapsed=elapsed,
@@ -859,11 +765,11 @@ class JobScheduler:
             progress_eta=flight.track.update(elapsed, progress, progress_step(prediction.logs)),
         )
 
-    async def _finished(self, flight: _Flight, prediction: Prediction, elapsed: float) -> None:
+    async def _finished(self, flight: Flight, prediction: Prediction, elapsed: float) -> None:
         """The prediction is terminal: deliver it, or end the job with the reason."""
         flight.closing = True
         job = flight.job
-        self._running.pop(job.id, None)
+        self._state.stop_polling(job.id)
         if not prediction.succeeded:
             status, kind, message = _failure(prediction)
             await self._end_running(
@@ -871,11 +777,11 @@ class JobScheduler:
             )
             return
         self._estimator.observe(_estimate_key(job), _duration(flight, prediction, elapsed))
-        delivering = await self._write(
+        delivering = await self._supervisor.write(
             self._store.transition(
                 job.id,
                 JobStatus.DELIVERING,
-                expected=_RUNNING,
+                expected=ONLY_RUNNING,
                 finished_at=self._clock.now(),
                 provider_seconds=prediction.predict_time,
                 output_count=len(prediction.output),
@@ -884,21 +790,21 @@ class JobScheduler:
         self._release_slot(job.id)
         if delivering is None:
             return  # a cancel or the deadline got there first; it tells the user
-        self._jobs[job.id] = delivering
-        self._emit(ev.DELIVERING, delivering)
+        self._state.record(delivering)
+        self._pump.emit(ev.DELIVERING, delivering)
         await self._deliver(delivering, prediction)
 
-    async def _time_out(self, flight: _Flight) -> None:
+    async def _time_out(self, flight: Flight) -> None:
         job = flight.job
-        self._running.pop(job.id, None)
+        self._state.stop_polling(job.id)
         if flight.http is not None:
             flight.http.cancel()
         message = f"no result after {self._job_timeout:g} seconds"
-        done = await self._write(
+        done = await self._supervisor.write(
             self._store.transition(
                 job.id,
                 JobStatus.TIMED_OUT,
-                expected=_RUNNING,
+                expected=ONLY_RUNNING,
                 error_kind="timed_out",
                 error_message=message,
                 finished_at=self._clock.now(),
@@ -911,31 +817,31 @@ class JobScheduler:
         await self._announce_end(done)
 
     async def _end_running(
-        self, flight: _Flight, status: JobStatus, kind: str, message: str, **fields: Any
+        self, flight: Flight, status: JobStatus, kind: str, message: str, **fields: Any
     ) -> None:
         flight.closing = True
-        self._running.pop(flight.job.id, None)
+        self._state.stop_polling(flight.job.id)
         try:
-            await self._end(flight.job, status, _RUNNING, kind, message, **fields)
+            await self._end(flight.job, status, ONLY_RUNNING, kind, message, **fields)
         finally:
             self._release_slot(flight.job.id)
 
     # -- cancel --------------------------------------------------------------------------
 
     async def _cancel_running(self, job: Job, detail: str, *, taken: bool = False) -> CancelResult:
-        flight = self._inflight.get(job.id)
+        flight = self._state.flight(job.id)
         if flight is not None:
             flight.closing = True  # from here on the loop and any poll answer leave it alone
-            self._running.pop(job.id, None)
+            self._state.stop_polling(job.id)
             if flight.http is not None:
                 flight.http.cancel()
         remote = await self._cancel_remote(job)
         kind = "canceled" if remote else "canceled_provider_may_finish"
-        done = await self._write(
+        done = await self._supervisor.write(
             self._store.transition(
                 job.id,
                 JobStatus.CANCELED,
-                expected=_RUNNING,
+                expected=ONLY_RUNNING,
                 detail=detail,
                 error_kind=kind,
                 error_message=detail,
@@ -948,8 +854,8 @@ class JobScheduler:
             if taken:
                 self._settle(job.id)  # whoever changed it finishes it; nothing runs here
             return CancelResult.ALREADY_FINISHED
-        self._held.add(job.id)
-        self._spawn(self._announce_end(done), f"job-{job.id}-canceled", job.id)
+        self._state.keep(job.id)
+        self._supervisor.spawn(self._announce_end(done), f"job-{job.id}-canceled", job.id)
         return CancelResult.CANCELED_REMOTE if remote else CancelResult.CANCELED_LOCAL
 
     async def _cancel_remote(self, job: Job) -> bool:
@@ -957,8 +863,10 @@ class JobScheduler:
         if not job.prediction_id:
             return False
         try:
-            return await self._call(self._client.cancel(job.prediction_id), critical=True)
-        except _Aborted:
+            return await self._supervisor.call(
+                self._client.cancel(job.prediction_id), critical=True
+            )
+        except Aborted:
             return False
         except Exception as exc:
             log.warning("job %d: remote cancel failed (%r)", job.id, exc)
@@ -972,30 +880,30 @@ class JobScheduler:
         if prediction is None:
             try:
                 prediction = await self._refetch(job)
-            except _Aborted:
+            except Aborted:
                 return
             except CometAPIError as exc:
-                await self._end(job, JobStatus.FAILED, _DELIVERING, exc.kind, exc.message)
+                await self._end(job, JobStatus.FAILED, ONLY_DELIVERING, exc.kind, exc.message)
                 return
             if prediction is None or prediction.data_removed or not prediction.succeeded:
                 await self._end(
                     job,
                     JobStatus.EXPIRED,
-                    _DELIVERING,
+                    ONLY_DELIVERING,
                     "expired",
                     "the provider deleted the images before they could be delivered",
                 )
                 return
         try:
             images = await self._download_all(prediction.output)
-        except _Aborted:
+        except Aborted:
             return
         except Exception as exc:
             if recovered and isinstance(exc, DownloadError) and exc.status in (404, 410):
                 await self._end(
                     job,
                     JobStatus.EXPIRED,
-                    _DELIVERING,
+                    ONLY_DELIVERING,
                     "expired",
                     "the provider deleted the images before they could be delivered",
                 )
@@ -1003,7 +911,7 @@ class JobScheduler:
             if not isinstance(exc, CometAPIError):
                 log.error("job %d: download failed unexpectedly", job.id, exc_info=exc)
             message = exc.message if isinstance(exc, CometAPIError) else type(exc).__name__
-            await self._end(job, JobStatus.FAILED, _DELIVERING, "download", message)
+            await self._end(job, JobStatus.FAILED, ONLY_DELIVERING, "download", message)
             return
         await self._send(job, images)
 
@@ -1013,7 +921,7 @@ class JobScheduler:
         attempt = 0
         while True:
             try:
-                return await self._call(
+                return await self._supervisor.call(
                     self._client.get(job.prediction_id, timeout=self._poll_request_timeout)
                 )
             except PredictionNotFoundError:
@@ -1028,7 +936,7 @@ class JobScheduler:
 
     async def _download_all(self, urls: Sequence[str]) -> list[DownloadedImage]:
         futures = [
-            self._start_http(self._client.download(url, timeout=self._download_timeout))
+            self._supervisor.start_http(self._client.download(url, timeout=self._download_timeout))
             for url in urls
         ]
         try:
@@ -1038,7 +946,7 @@ class JobScheduler:
                 future.cancel()
             raise
         if any(f.cancelled() for f in futures):
-            raise _Aborted
+            raise Aborted
         for future in futures:
             error = future.exception()
             if error is not None:
@@ -1049,13 +957,13 @@ class JobScheduler:
         """presenter.deliver with retries; the bytes stay in memory across attempts."""
         attempt = 0
         while True:
-            if self._stopping:
+            if self._supervisor.stopping:
                 return  # stays `delivering`: the next start delivers it
             if not await self._still_mine(job.id):
                 return  # another process delivers it
             error: DeliveryError | None = None
             delivered: Job | None = None
-            async with self._critical_section():
+            async with self._supervisor.critical_section():
                 try:
                     receipt = await self._presenter.deliver(job, images)
                 except DeliveryError as exc:
@@ -1065,11 +973,11 @@ class JobScheduler:
                     error = DeliveryError(str(exc) or type(exc).__name__, kind="delivery_failed")
                 else:
                     self.stats.deliveries += 1
-                    delivered = await self._write(
+                    delivered = await self._supervisor.write(
                         self._store.transition(
                             job.id,
                             JobStatus.SUCCEEDED,
-                            expected=_DELIVERING,
+                            expected=ONLY_DELIVERING,
                             delivered_at=self._clock.now(),
                             result_message_id=receipt.message_id,
                             result_attachments=list(receipt.attachments),
@@ -1079,14 +987,14 @@ class JobScheduler:
                     )
             if error is None:
                 if delivered is not None:
-                    self._emit(ev.SUCCEEDED, delivered)
+                    self._pump.emit(ev.SUCCEEDED, delivered)
                 else:
                     log.error("job %d: delivered, but its row was no longer delivering", job.id)
                 self._settle(job.id)
                 return
             attempt += 1
             if error.permanent or attempt > self._delivery_retries:
-                await self._end(job, JobStatus.FAILED, _DELIVERING, error.kind, error.message)
+                await self._end(job, JobStatus.FAILED, ONLY_DELIVERING, error.kind, error.message)
                 return
             log.warning("job %d: delivery failed (%s); retry %d", job.id, error.kind, attempt)
             await self._clock.sleep(self._retry_delay(attempt))
@@ -1103,7 +1011,7 @@ class JobScheduler:
         **fields: Any,
     ) -> None:
         """A terminal non-success: write it (compare-and-set), then tell the user."""
-        done = await self._write(
+        done = await self._supervisor.write(
             self._store.transition(
                 job.id,
                 status,
@@ -1120,26 +1028,26 @@ class JobScheduler:
         await self._announce_end(done)
 
     async def _announce_end(self, job: Job) -> None:
-        self._jobs[job.id] = job
-        self._emit(job.status.value, job)
+        self._state.record(job)
+        self._pump.emit(job.status.value, job)
         await self._notify_finish(job)
 
     async def _notify_finish(self, job: Job) -> None:
         """presenter.finish with retries; notified=1 once it returned."""
         attempt = 0
         try:
-            while not self._stopping:
+            while not self._supervisor.stopping:
                 if not await self._still_mine(job.id):
                     return  # another process tells the user
                 told = False
-                async with self._critical_section():
+                async with self._supervisor.critical_section():
                     try:
                         await self._presenter.finish(job)
                         told = True
                     except Exception as exc:
                         log.warning("job %d: presenter.finish failed (%r)", job.id, exc)
                     if told:
-                        await self._write(self._store.update(job.id, notified=True))
+                        await self._supervisor.write(self._store.update(job.id, notified=True))
                 if told:
                     return
                 attempt += 1
@@ -1148,44 +1056,17 @@ class JobScheduler:
                     return
                 await self._clock.sleep(self._retry_delay(attempt))
         finally:
-            if not self._stopping:
+            if not self._supervisor.stopping:
                 self._settle(job.id)
-
-    # -- events --------------------------------------------------------------------------
-
-    def _emit(
-        self, kind: str, job: Job, *, position: int | None = None, progress: float | None = None
-    ) -> None:
-        self._events.put_nowait(JobEvent(kind, job, position=position, progress=progress))
-
-    async def _pump(self) -> None:
-        """Hand events out in order, one at a time; a slow listener never blocks a job."""
-        while True:
-            event = await self._events.get()
-            try:
-                try:
-                    async with asyncio.timeout(self._event_timeout):
-                        await self._presenter.progress(event.job, event)
-                except Exception as exc:
-                    log.warning("presenter.progress failed for job %d (%r)", event.job.id, exc)
-                for listener in list(self._listeners):
-                    try:
-                        async with asyncio.timeout(self._event_timeout):
-                            await listener(event)
-                    except Exception:
-                        log.exception("a job event listener failed")
-            finally:
-                self._events.task_done()
 
     # -- bookkeeping ---------------------------------------------------------------------
 
     def _hold(self, job: Job) -> None:
-        self._held.add(job.id)
-        self._jobs[job.id] = job
+        self._state.hold(job)
 
-    def _update(self, flight: _Flight, job: Job) -> None:
+    def _update(self, flight: Flight, job: Job) -> None:
         flight.job = job
-        self._jobs[job.id] = job
+        self._state.record(job)
 
     def _settle(self, job_id: int, *, release: bool = True) -> None:
         """This scheduler is done with the job: wake whoever waits for it.
@@ -1193,16 +1074,9 @@ class JobScheduler:
         Its lease is released too, unless `release` is False: a job whose task died keeps
         its lease unrenewed, so it is taken over (retried) only once the lease has lapsed.
         """
-        was_held = job_id in self._held
-        self._held.discard(job_id)
-        self._jobs.pop(job_id, None)
-        self._canceling.discard(job_id)
-        for future in self._waiters.pop(job_id, []):
-            if not future.done():
-                future.set_result(None)
-        self._changed.set()
-        if release and was_held and self._lease_seconds and not self._stopping:
-            self._write_later(self._store.release(self._owner_id, job_id))
+        was_held = self._state.let_go(job_id)
+        if release and was_held and self._lease_seconds and not self._supervisor.stopping:
+            self._supervisor.write_later(self._store.release(self._owner_id, job_id))
 
     def _retry_delay(self, attempt: int) -> float:
         return self._config.retry_delay(attempt)
@@ -1211,14 +1085,18 @@ class JobScheduler:
         return self._config.lease_until(self._clock.now())
 
     async def _claim(self, job_id: int) -> bool:
-        return await self._write(self._store.claim(job_id, self._owner_id, self._lease_until()))
+        return await self._supervisor.write(
+            self._store.claim(job_id, self._owner_id, self._lease_until())
+        )
 
     async def _still_mine(self, job_id: int) -> bool:
         """Before telling a user: renew this job's lease, False if another process has it."""
         if not self._lease_seconds:
             return True
         try:
-            mine = await self._write(self._store.claim(job_id, self._owner_id, self._lease_until()))
+            mine = await self._supervisor.write(
+                self._store.claim(job_id, self._owner_id, self._lease_until())
+            )
         except Exception:
             log.warning("job %d: could not check its lease; going on", job_id, exc_info=True)
             return True  # the compare-and-set writes still keep two owners apart
@@ -1243,14 +1121,14 @@ class JobScheduler:
                 log.exception("could not look for jobs to take over")
 
     async def _renew(self) -> None:
-        held = set(self._held)
+        held = self._state.held()
         if not held:
             return
         until = self._lease_until()
         assert until is not None
-        kept = await self._write(self._store.renew_held(self._owner_id, held, until))
+        kept = await self._supervisor.write(self._store.renew_held(self._owner_id, held, until))
         for job_id in sorted(held - kept.keys()):
-            if job_id in self._held:  # not settled meanwhile: someone else has it now
+            if self._state.holds(job_id):  # not settled meanwhile: someone else has it now
                 self._abandon(job_id)
 
     def _abandon(self, job_id: int) -> None:
@@ -1260,23 +1138,20 @@ class JobScheduler:
         already under way (a create, a delivery) is left to finish: its compare-and-set
         write then fails and it stops (a create it made is canceled).
         """
-        if job_id not in self._held:
+        if not self._state.holds(job_id):
             return
         log.warning("job %d: another process took it over; this one stops working on it", job_id)
         self.stats.lost_leases += 1
         self._queue.remove(job_id)
         if self._is_head(job_id) and not self._dispatch_lock.locked():
             self._head = None  # (if a claim is under way, it finds the job gone)
-        flight = self._inflight.get(job_id)
+        flight = self._state.flight(job_id)
         if flight is not None:
             flight.closing = True
-            if flight.http is not None and not self._http.get(flight.http, False):
-                flight.http.cancel()
-        current = asyncio.current_task()
-        for task in list(self._job_tasks.get(job_id, ())):
-            if task is not current and task not in self._critical:
-                task.cancel()
-        self._running.pop(job_id, None)
+            if flight.http is not None:
+                self._supervisor.cut(flight.http)
+        self._supervisor.cancel_job_tasks(job_id)
+        self._state.stop_polling(job_id)
         self._settle(job_id, release=False)
         self._release_slot(job_id)
         self._emit_positions()
@@ -1284,14 +1159,14 @@ class JobScheduler:
     async def _take_over_lapsed(self) -> None:
         """Take every job whose lease lapsed (its process died) and resume it here."""
         assert self._lease_seconds
-        if self._stopping:
+        if self._supervisor.stopping:
             return
         now = self._clock.now()
         jobs = await self._store.takeover_candidates(unclaimed_before=now - self._lease_seconds)
         for job in jobs:
-            if self._stopping:
+            if self._supervisor.stopping:
                 return
-            if job.id in self._held:
+            if self._state.holds(job.id):
                 continue
             # Under the dispatch lock: a slot claim must never run between the database
             # saying "this running job is ours" and our own count including it.
@@ -1323,7 +1198,7 @@ class JobScheduler:
         """Every `sync_interval`: carry out cancels requested elsewhere for our jobs."""
         while True:
             await self._clock.sleep(self._sync_interval)
-            if not self._held:
+            if not self._state.holds_any():
                 continue
             try:
                 requests = await self._store.cancel_requests(self._owner_id)
@@ -1331,9 +1206,8 @@ class JobScheduler:
                 log.exception("could not read cancel requests")
                 continue
             for job_id, by_user_id in requests:
-                if job_id in self._held and job_id not in self._canceling:
-                    self._canceling.add(job_id)
-                    self._spawn(
+                if self._state.holds(job_id) and self._state.begin_remote_cancel(job_id):
+                    self._supervisor.spawn(
                         self._cancel_requested(job_id, by_user_id), f"job-{job_id}-remote-cancel"
                     )
 
@@ -1344,147 +1218,20 @@ class JobScheduler:
         finally:
             # Done (the job is no longer cancelable) or failed: a request still standing is
             # picked up again at the next look.
-            self._canceling.discard(job_id)
+            self._state.end_remote_cancel(job_id)
 
-    def _spawn(
-        self, coro: Coroutine[Any, Any, Any], name: str, job_id: int | None = None
-    ) -> asyncio.Task[Any]:
-        task = asyncio.create_task(coro, name=name)
-        self._tasks.add(task)
-        if job_id is not None:
-            self._job_tasks.setdefault(job_id, set()).add(task)
-        task.add_done_callback(lambda t: self._task_done(t, job_id))
-        return task
+    def _job_task_failed(self, job_id: int) -> None:
+        """A job's task died on a bug or a database failure: free its slot, let it go.
 
-    def _task_done(self, task: asyncio.Task[Any], job_id: int | None) -> None:
-        self._tasks.discard(task)
-        if job_id is not None:
-            tasks = self._job_tasks.get(job_id)
-            if tasks is not None:
-                tasks.discard(task)
-                if not tasks:
-                    del self._job_tasks[job_id]
-        self._changed.set()
-        if task.cancelled() or task.exception() is None:
-            return
-        log.error("job task %s failed", task.get_name(), exc_info=task.exception())
-        if job_id is not None and not self._stopping:
-            # A bug or a database failure: let go of the job (its slot, its waiters). Its row
-            # keeps the last state written, which the next start resumes from.
-            log.error("job %d is left as stored until the next start", job_id)
-            self._running.pop(job_id, None)
-            self._release_slot(job_id)
-            self._settle(job_id, release=False)
-
-    def _start_service(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
-        task = asyncio.create_task(coro, name=name)
-        self._service.add(task)
-        task.add_done_callback(self._service_done)
-
-    def _service_done(self, task: asyncio.Task[Any]) -> None:
-        self._service.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.critical("scheduler task %s died", task.get_name(), exc_info=task.exception())
-
-    def _start_http(
-        self, coro: Coroutine[Any, Any, T], *, critical: bool = False
-    ) -> asyncio.Future[T]:
-        future = asyncio.ensure_future(coro)
-        self._http[future] = critical
-        future.add_done_callback(self._http_done)
-        return future
-
-    def _http_done(self, future: asyncio.Future[Any]) -> None:
-        self._http.pop(future, None)
-        if not future.cancelled():
-            future.exception()  # retrieved here; the caller re-raises it
-
-    async def _call(
-        self,
-        coro: Coroutine[Any, Any, T],
-        *,
-        critical: bool = False,
-        flight: _Flight | None = None,
-    ) -> T:
-        """Run one HTTP call as its own task, so stop/cancel/deadline can cut just the call.
-
-        Raises _Aborted when it was cut that way (the caller then stops quietly).
+        Its lease is kept, unrenewed, so the job is taken over (retried) only once it lapsed.
         """
-        future = self._start_http(coro, critical=critical)
-        if flight is not None:
-            flight.http = future
-        try:
-            await asyncio.wait({future})
-        except asyncio.CancelledError:
-            future.cancel()
-            raise
-        finally:
-            if flight is not None and flight.http is future:
-                flight.http = None
-        if future.cancelled():
-            raise _Aborted
-        return future.result()
-
-    async def _write(self, coro: Coroutine[Any, Any, T]) -> T:
-        """A database write that cancellation cannot cut in half."""
-        future = asyncio.ensure_future(coro)
-        self._writes.add(future)
-        future.add_done_callback(self._write_done)
-        return await asyncio.shield(future)
-
-    def _write_later(self, coro: Coroutine[Any, Any, Any]) -> None:
-        """A write nobody waits for (still tracked, so stop() lets it finish)."""
-        future = asyncio.ensure_future(coro)
-        self._writes.add(future)
-        future.add_done_callback(self._write_done)
-
-    def _write_done(self, future: asyncio.Future[Any]) -> None:
-        self._writes.discard(future)
-        if not future.cancelled() and future.exception() is not None:
-            log.warning("a job write failed: %r", future.exception())
-
-    @contextlib.asynccontextmanager
-    async def _critical_section(self) -> AsyncIterator[None]:
-        """A step whose outside effect must be recorded: stop() waits for it (stop_grace)."""
-        task = asyncio.current_task()
-        assert task is not None
-        self._critical.add(task)
-        try:
-            yield
-        finally:
-            self._critical.discard(task)
-            self._changed.set()
+        self._release_slot(job_id)
+        self._state.let_go(job_id)
 
     async def _shutdown(self) -> None:
-        self._stopping = True
-        for task in list(self._service):
-            task.cancel()
-        for future, critical in list(self._http.items()):
-            if not critical:
-                future.cancel()  # status queries and downloads: idempotent, redone on start
-        if self._critical:
-            try:
-                async with asyncio.timeout(self._stop_grace):
-                    while self._critical:
-                        self._changed.clear()
-                        await self._changed.wait()
-            except TimeoutError:
-                log.warning("stopping with %d critical job steps unfinished", len(self._critical))
-        for task in list(self._tasks):
-            task.cancel()
-        for future in list(self._http):
-            future.cancel()
-        await asyncio.gather(*self._tasks, *self._http, *self._service, return_exceptions=True)
-        # Writes already started finish (they are shielded), so the database is consistent.
-        while self._writes:
-            await asyncio.gather(*list(self._writes), return_exceptions=True)
-        if self._pump_task is not None:
-            self._pump_task.cancel()
-            await asyncio.gather(self._pump_task, return_exceptions=True)
-        for futures in self._waiters.values():
-            for future in futures:
-                future.cancel()
-        self._waiters.clear()
+        await self._supervisor.shutdown()
+        await self._pump.stop()
+        self._state.drop_waiters()
         if self._lease_seconds:
             # Expired, not released: other processes take these jobs over at once.
             try:
@@ -1525,7 +1272,7 @@ def _estimate_key(job: Job) -> str:
     return "|".join(parts)
 
 
-def _duration(flight: _Flight, prediction: Prediction, elapsed: float) -> float:
+def _duration(flight: Flight, prediction: Prediction, elapsed: float) -> float:
     """How long the prediction took, from create to finish, as best we can tell.
 
     It finished after the last answer that said "running" (`lo`) and before the one that
