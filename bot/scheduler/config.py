@@ -1,10 +1,32 @@
-"""SchedulerConfig: every tuning value of the scheduler, fixed at construction."""
+"""What the scheduler is built from: its tuning (SchedulerConfig) and what it drives (Ports)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.jobs.polling import PollPolicy
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
+    from bot.cometapi import PredictionClient
+    from bot.jobs.events import JobPresenter
+    from bot.storage.jobs import JobStore
+
+
+@dataclass(frozen=True)
+class Ports:
+    """The outside world the scheduler drives: the jobs table, the prediction API, the
+    Discord layer and time.
+
+    Fixed at construction and never changed, so it is not shared state: every collaborator
+    takes it whole, and its constructor then names only the collaborators it works with.
+    """
+
+    store: JobStore
+    client: PredictionClient
+    presenter: JobPresenter
+    clock: Clock
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -79,8 +79,8 @@ from bot.jobs.events import (
 )
 from bot.jobs.model import Job, JobStatus
 from bot.jobs.polling import DurationEstimator, next_delay, progress_step
-from bot.jobs.queue import FairQueue
-from bot.scheduler.config import SchedulerConfig
+from bot.scheduler.config import Ports, SchedulerConfig
+from bot.scheduler.dispatch import Dispatch
 from bot.scheduler.pump import EventPump
 from bot.scheduler.state import (
     ONLY_DELIVERING,
@@ -96,7 +96,7 @@ from bot.scheduler.supervisor import Aborted, Supervisor, sleep_or_wake
 
 if TYPE_CHECKING:
     from bot.cometapi import DownloadedImage, Prediction, PredictionClient
-    from bot.storage.jobs import JobStore, SlotClaim
+    from bot.storage.jobs import JobStore
 
 log = logging.getLogger(__name__)
 
@@ -144,14 +144,16 @@ class JobScheduler:
         )
         self._pump = EventPump(presenter, config.event_timeout)
 
-        self._queue = FairQueue()
-        # The job taken from the queue whose slot claim is under way or was refused (another
-        # process's jobs hold the slots): still first in line, position 1.
-        self._head: Job | None = None
-        self._dispatch_lock = asyncio.Lock()  # one slot claim (or takeover) at a time
-        self._dispatch_wake = asyncio.Event()
-        self._fresh: set[int] = set()  # enqueued just now: the caller shows its position
-        self._last_positions: dict[int, int] = {}
+        ports = Ports(store, client, presenter, self._clock)
+        self._dispatch = Dispatch(
+            ports,
+            config,
+            self._state,
+            self._supervisor,
+            self._pump,
+            start=self._submit,
+            announce=self._announce_end,
+        )
         self._wake = asyncio.Event()  # the polling loop should look again
         self._stop_done: asyncio.Event | None = None
 
@@ -166,12 +168,12 @@ class JobScheduler:
         await self._learn_durations()
         await self._recover()
         self._supervisor.start_service(self._poll_loop(), "jobs-poll-loop")
-        self._supervisor.start_service(self._dispatch_loop(), "jobs-dispatch")
+        self._supervisor.start_service(self._dispatch.loop(), "jobs-dispatch")
         if self._lease_seconds:
             self._supervisor.start_service(self._lease_loop(), "jobs-leases")
             self._supervisor.start_service(self._watch_loop(), "jobs-cancel-watch")
-        await self._fill_slots()
-        self._emit_positions()
+        await self._dispatch.fill_slots()
+        self._dispatch.emit_positions()
 
     async def stop(self) -> None:
         """Cancel in-flight HTTP, let critical steps finish, leave the database consistent."""
@@ -189,28 +191,18 @@ class JobScheduler:
         if job.status is not JobStatus.QUEUED:
             raise ValueError(f"job {job.id} is {job.status.value}, not queued")
         if self._state.holds(job.id):
-            return self._positions().get(job.id, 0)
+            return self._dispatch.positions().get(job.id, 0)
         if not await self._claim(job.id):
             log.warning("job %d is held by another process; not queued here", job.id)
             return 0
         self._hold(job)
-        self._fresh.add(job.id)
-        self._queue.push(job)
-        try:
-            await self._fill_slots()
-        finally:
-            self._fresh.discard(job.id)
-        position = self._positions().get(job.id, 0)
-        if position:
-            self._last_positions[job.id] = position  # the caller shows this one itself
-        self._emit_positions()
-        return position
+        return await self._dispatch.enqueue(job)
 
     def position(self, job_id: int) -> int | None:
-        return self._positions().get(job_id)
+        return self._dispatch.positions().get(job_id)
 
     def queue_positions(self) -> dict[int, int]:
-        return self._positions()
+        return self._dispatch.positions()
 
     async def cancel(self, job_id: int, *, by_user_id: int) -> CancelResult:
         """Cancel for the requester or a moderator (the Discord layer checks who may).
@@ -220,11 +212,11 @@ class JobScheduler:
         CANCELED_REMOTE when the owner has not acted by then (it will: the request is stored).
         """
         detail = f"canceled by user {by_user_id}"
-        if job_id in self._queue or self._is_head(job_id):
-            async with self._dispatch_lock:
-                dequeued = self._dequeue(job_id)
+        if self._dispatch.in_line(job_id):
+            async with self._dispatch.exclusive():
+                dequeued = self._dispatch.dequeue(job_id)
             if dequeued:
-                self._emit_positions()
+                self._dispatch.emit_positions()
                 done = await self._supervisor.write(
                     self._store.transition(
                         job_id,
@@ -264,7 +256,7 @@ class JobScheduler:
 
     async def _cancel_elsewhere(self, job: Job, by_user_id: int, detail: str) -> CancelResult | Job:
         """A job this process does not hold: take it if nobody live does, else ask its owner."""
-        async with self._dispatch_lock:
+        async with self._dispatch.exclusive():
             taken = await self._take(job)
             if taken is not None:
                 self._hold(taken)
@@ -417,7 +409,7 @@ class JobScheduler:
             if not self._sole_owner:
                 self._count_takeover(job, taken)
             await self._resume(taken, why="found at start")
-        self._emit_positions()
+        self._dispatch.emit_positions()
 
     async def _take(self, job: Job, *, force: bool = False) -> Job | None:
         """Lease a job nobody live holds to this scheduler; its fresh row, or None."""
@@ -433,8 +425,7 @@ class JobScheduler:
         """Carry on with a job just taken (at start or from a dead process) from its state."""
         self._hold(job)
         if job.status is JobStatus.QUEUED:
-            self._queue.push(job)
-            self._dispatch(emit=False)
+            self._dispatch.requeue(job)
         elif job.status is JobStatus.SUBMITTING and job.prediction_id:
             running = await self._supervisor.write(
                 self._store.transition(
@@ -471,115 +462,6 @@ class JobScheduler:
         else:
             self._settle(job.id)  # finished and told meanwhile: nothing to do
 
-    # -- dispatch ------------------------------------------------------------------------
-
-    def _dispatch(self, *, emit: bool = True) -> None:
-        """Something changed: let the dispatcher look for room (it starts queued jobs)."""
-        if not self._supervisor.started or self._supervisor.stopping:
-            return
-        self._dispatch_wake.set()
-        if emit:
-            self._emit_positions()
-
-    async def _dispatch_loop(self) -> None:
-        """Start queued jobs whenever there may be room; while other processes hold the
-        slots, ask again every `slot_retry_interval` (they cannot tell us when one frees)."""
-        while True:
-            self._dispatch_wake.clear()
-            try:
-                blocked = await self._fill_slots()
-            except Exception:
-                log.exception("could not start queued jobs; trying again")
-                blocked = True
-            self._emit_positions()
-            if blocked:
-                await sleep_or_wake(self._clock, self._slot_retry_interval, self._dispatch_wake)
-            else:
-                await self._dispatch_wake.wait()
-
-    async def _fill_slots(self) -> bool:
-        """Start queued jobs while the cap allows; True when refused for want of a slot
-        held elsewhere (or the database failed), so the caller should ask again later."""
-        async with self._dispatch_lock:
-            while (
-                self._supervisor.started
-                and not self._supervisor.stopping
-                and self._state.in_flight() < self._max_concurrent
-            ):
-                job = self._head
-                if job is None:
-                    job = self._queue.pop()
-                    if job is None:
-                        return False
-                    self._head = job
-                try:
-                    claim: SlotClaim = await self._supervisor.write(
-                        self._store.claim_slot(
-                            job.id,
-                            self._owner_id,
-                            limit=self._max_concurrent,
-                            local_in_flight=self._state.in_flight(),
-                            until=self._lease_until(),
-                            timeout=self._job_timeout,
-                        )
-                    )
-                except Exception:
-                    log.exception("job %d: could not claim a slot; will ask again", job.id)
-                    return True
-                if claim.outcome == "full":
-                    self.stats.slot_waits += 1
-                    return True
-                self._head = None
-                self._last_positions.pop(job.id, None)
-                if claim.outcome == "granted" and claim.job is not None:
-                    flight = new_flight(claim.job, self._config)
-                    self._state.record(claim.job)
-                    self._state.add_flight(flight)
-                    self._supervisor.spawn(self._submit(flight), f"job-{job.id}-submit", job.id)
-                elif claim.outcome == "canceled" and claim.job is not None:
-                    self._supervisor.spawn(
-                        self._announce_end(claim.job), f"job-{job.id}-canceled", job.id
-                    )
-                else:
-                    log.info("job %d changed before it could start; dropped", job.id)
-                    self._settle(job.id, release=False)
-            return False
-
-    def _positions(self) -> dict[int, int]:
-        """job id -> 1-based place in line: the job waiting for a slot first, then the queue."""
-        positions = self._queue.positions()
-        if self._head is None:
-            return positions
-        return {self._head.id: 1, **{j: p + 1 for j, p in positions.items()}}
-
-    def _is_head(self, job_id: int) -> bool:
-        return self._head is not None and self._head.id == job_id
-
-    def _dequeue(self, job_id: int) -> bool:
-        """Take a job out of line (call with the dispatch lock held); False if not in line."""
-        if self._is_head(job_id):
-            self._head = None
-            return True
-        return self._queue.remove(job_id) is not None
-
-    def _emit_positions(self) -> None:
-        """A "queued" event for every job whose position changed."""
-        positions = self._positions()
-        for job_id in list(self._last_positions):
-            if job_id not in positions:
-                del self._last_positions[job_id]
-        for job_id, position in positions.items():
-            if job_id in self._fresh:
-                continue  # enqueue() reports it to its caller
-            job = self._state.snapshot(job_id)
-            if job is not None and self._last_positions.get(job_id) != position:
-                self._last_positions[job_id] = position
-                self._pump.emit(ev.QUEUED, job, position=position)
-
-    def _release_slot(self, job_id: int) -> None:
-        if self._state.end_flight(job_id):
-            self._dispatch()
-
     async def _submit(self, flight: Flight) -> None:
         """Create the prediction of a job whose slot was granted (it is `submitting`)."""
         job = submitting = flight.job
@@ -614,14 +496,14 @@ class JobScheduler:
                     )
             if error is not None:
                 # Nothing to poll. A create that may have arrived is never sent again.
-                self._release_slot(job.id)
+                self._dispatch.release_slot(job.id)
                 await self._end(
                     submitting, JobStatus.FAILED, ONLY_SUBMITTING, error.kind, error.message
                 )
                 return
             if running is None:
                 log.error("job %d changed during its create; canceling the prediction", job.id)
-                self._release_slot(job.id)
+                self._dispatch.release_slot(job.id)
                 self._settle(job.id)
                 with contextlib.suppress(Exception):
                     await self._supervisor.call(self._client.cancel(prediction.id), critical=True)
@@ -787,7 +669,7 @@ class JobScheduler:
                 output_count=len(prediction.output),
             )
         )
-        self._release_slot(job.id)
+        self._dispatch.release_slot(job.id)
         if delivering is None:
             return  # a cancel or the deadline got there first; it tells the user
         self._state.record(delivering)
@@ -810,7 +692,7 @@ class JobScheduler:
                 finished_at=self._clock.now(),
             )
         )
-        self._release_slot(job.id)
+        self._dispatch.release_slot(job.id)
         if done is None:
             return
         await self._cancel_remote(done)
@@ -824,7 +706,7 @@ class JobScheduler:
         try:
             await self._end(flight.job, status, ONLY_RUNNING, kind, message, **fields)
         finally:
-            self._release_slot(flight.job.id)
+            self._dispatch.release_slot(flight.job.id)
 
     # -- cancel --------------------------------------------------------------------------
 
@@ -849,7 +731,7 @@ class JobScheduler:
             )
         )
         if flight is not None:
-            self._release_slot(job.id)
+            self._dispatch.release_slot(job.id)
         if done is None:
             if taken:
                 self._settle(job.id)  # whoever changed it finishes it; nothing runs here
@@ -1142,9 +1024,7 @@ class JobScheduler:
             return
         log.warning("job %d: another process took it over; this one stops working on it", job_id)
         self.stats.lost_leases += 1
-        self._queue.remove(job_id)
-        if self._is_head(job_id) and not self._dispatch_lock.locked():
-            self._head = None  # (if a claim is under way, it finds the job gone)
+        self._dispatch.drop(job_id)
         flight = self._state.flight(job_id)
         if flight is not None:
             flight.closing = True
@@ -1153,8 +1033,8 @@ class JobScheduler:
         self._supervisor.cancel_job_tasks(job_id)
         self._state.stop_polling(job_id)
         self._settle(job_id, release=False)
-        self._release_slot(job_id)
-        self._emit_positions()
+        self._dispatch.release_slot(job_id)
+        self._dispatch.emit_positions()
 
     async def _take_over_lapsed(self) -> None:
         """Take every job whose lease lapsed (its process died) and resume it here."""
@@ -1170,13 +1050,13 @@ class JobScheduler:
                 continue
             # Under the dispatch lock: a slot claim must never run between the database
             # saying "this running job is ours" and our own count including it.
-            async with self._dispatch_lock:
+            async with self._dispatch.exclusive():
                 taken = await self._take(job)
                 if taken is None:
                     continue
                 self._count_takeover(job, taken)
                 await self._resume(taken, why="taken over from another process")
-        self._dispatch()
+        self._dispatch.wake()
 
     def _count_takeover(self, before: Job, taken: Job) -> None:
         """Log (for operators: a process died or stalled) and count a job taken from another."""
@@ -1225,7 +1105,7 @@ class JobScheduler:
 
         Its lease is kept, unrenewed, so the job is taken over (retried) only once it lapsed.
         """
-        self._release_slot(job_id)
+        self._dispatch.release_slot(job_id)
         self._state.let_go(job_id)
 
     async def _shutdown(self) -> None:
