@@ -81,6 +81,7 @@ from bot.jobs.model import Job, JobStatus
 from bot.jobs.polling import DurationEstimator, next_delay, progress_step
 from bot.scheduler.config import Ports, SchedulerConfig
 from bot.scheduler.dispatch import Dispatch
+from bot.scheduler.leases import Leases
 from bot.scheduler.pump import EventPump
 from bot.scheduler.state import (
     ONLY_DELIVERING,
@@ -154,6 +155,7 @@ class JobScheduler:
             start=self._submit,
             announce=self._announce_end,
         )
+        self._leases = Leases(ports, config, self._state, self._supervisor, self._dispatch)
         self._wake = asyncio.Event()  # the polling loop should look again
         self._stop_done: asyncio.Event | None = None
 
@@ -170,7 +172,7 @@ class JobScheduler:
         self._supervisor.start_service(self._poll_loop(), "jobs-poll-loop")
         self._supervisor.start_service(self._dispatch.loop(), "jobs-dispatch")
         if self._lease_seconds:
-            self._supervisor.start_service(self._lease_loop(), "jobs-leases")
+            self._supervisor.start_service(self._leases.loop(self._take_over_lapsed), "jobs-leases")
             self._supervisor.start_service(self._watch_loop(), "jobs-cancel-watch")
         await self._dispatch.fill_slots()
         self._dispatch.emit_positions()
@@ -192,7 +194,7 @@ class JobScheduler:
             raise ValueError(f"job {job.id} is {job.status.value}, not queued")
         if self._state.holds(job.id):
             return self._dispatch.positions().get(job.id, 0)
-        if not await self._claim(job.id):
+        if not await self._leases.claim(job.id):
             log.warning("job %d is held by another process; not queued here", job.id)
             return 0
         self._hold(job)
@@ -229,7 +231,7 @@ class JobScheduler:
                     )
                 )
                 if done is None:
-                    self._settle(job_id)
+                    self._leases.settle(job_id)
                     return CancelResult.ALREADY_FINISHED
                 self._supervisor.spawn(self._announce_end(done), f"job-{job_id}-canceled", job_id)
                 return CancelResult.DEQUEUED
@@ -257,7 +259,7 @@ class JobScheduler:
     async def _cancel_elsewhere(self, job: Job, by_user_id: int, detail: str) -> CancelResult | Job:
         """A job this process does not hold: take it if nobody live does, else ask its owner."""
         async with self._dispatch.exclusive():
-            taken = await self._take(job)
+            taken = await self._leases.take(job)
             if taken is not None:
                 self._hold(taken)
                 if taken.status is JobStatus.RUNNING:
@@ -312,7 +314,7 @@ class JobScheduler:
             if done is None:
                 if not taken:
                     return CancelResult.ALREADY_FINISHED  # its own task ends it and tells
-                self._settle(job.id)
+                self._leases.settle(job.id)
                 return await self.cancel(job.id, by_user_id=by_user_id)  # look again
             self._state.keep(job.id)
             self._supervisor.spawn(self._announce_end(done), f"job-{job.id}-canceled", job.id)
@@ -402,7 +404,7 @@ class JobScheduler:
         for job in jobs:
             if self._state.holds(job.id):
                 continue  # enqueued before start()
-            taken = await self._take(job, force=self._sole_owner)
+            taken = await self._leases.take(job, force=self._sole_owner)
             if taken is None:
                 log.info("job %d is held by another process; leaving it", job.id)
                 continue
@@ -410,16 +412,6 @@ class JobScheduler:
                 self._count_takeover(job, taken)
             await self._resume(taken, why="found at start")
         self._dispatch.emit_positions()
-
-    async def _take(self, job: Job, *, force: bool = False) -> Job | None:
-        """Lease a job nobody live holds to this scheduler; its fresh row, or None."""
-        if self._lease_seconds is None:
-            if not await self._supervisor.write(self._store.claim(job.id, self._owner_id, None)):
-                return None
-            return await self._store.get(job.id)
-        return await self._supervisor.write(
-            self._store.take_over(job.id, self._owner_id, self._lease_until(), force=force)
-        )
 
     async def _resume(self, job: Job, *, why: str) -> None:
         """Carry on with a job just taken (at start or from a dead process) from its state."""
@@ -439,7 +431,7 @@ class JobScheduler:
             if running is not None:
                 self._track(new_flight(running, self._config), recovered=True)
             else:
-                self._settle(job.id)
+                self._leases.settle(job.id)
         elif job.status is JobStatus.SUBMITTING:
             self._supervisor.spawn(
                 self._end(
@@ -460,7 +452,7 @@ class JobScheduler:
         elif job.is_terminal and not job.notified and job.status is not JobStatus.REFUSED:
             self._supervisor.spawn(self._notify_finish(job), f"job-{job.id}-finish", job.id)
         else:
-            self._settle(job.id)  # finished and told meanwhile: nothing to do
+            self._leases.settle(job.id)  # finished and told meanwhile: nothing to do
 
     async def _submit(self, flight: Flight) -> None:
         """Create the prediction of a job whose slot was granted (it is `submitting`)."""
@@ -504,7 +496,7 @@ class JobScheduler:
             if running is None:
                 log.error("job %d changed during its create; canceling the prediction", job.id)
                 self._dispatch.release_slot(job.id)
-                self._settle(job.id)
+                self._leases.settle(job.id)
                 with contextlib.suppress(Exception):
                     await self._supervisor.call(self._client.cancel(prediction.id), critical=True)
                 return
@@ -734,7 +726,7 @@ class JobScheduler:
             self._dispatch.release_slot(job.id)
         if done is None:
             if taken:
-                self._settle(job.id)  # whoever changed it finishes it; nothing runs here
+                self._leases.settle(job.id)  # whoever changed it finishes it; nothing runs here
             return CancelResult.ALREADY_FINISHED
         self._state.keep(job.id)
         self._supervisor.spawn(self._announce_end(done), f"job-{job.id}-canceled", job.id)
@@ -841,7 +833,7 @@ class JobScheduler:
         while True:
             if self._supervisor.stopping:
                 return  # stays `delivering`: the next start delivers it
-            if not await self._still_mine(job.id):
+            if not await self._leases.still_mine(job.id):
                 return  # another process delivers it
             error: DeliveryError | None = None
             delivered: Job | None = None
@@ -872,7 +864,7 @@ class JobScheduler:
                     self._pump.emit(ev.SUCCEEDED, delivered)
                 else:
                     log.error("job %d: delivered, but its row was no longer delivering", job.id)
-                self._settle(job.id)
+                self._leases.settle(job.id)
                 return
             attempt += 1
             if error.permanent or attempt > self._delivery_retries:
@@ -919,7 +911,7 @@ class JobScheduler:
         attempt = 0
         try:
             while not self._supervisor.stopping:
-                if not await self._still_mine(job.id):
+                if not await self._leases.still_mine(job.id):
                     return  # another process tells the user
                 told = False
                 async with self._supervisor.critical_section():
@@ -939,7 +931,7 @@ class JobScheduler:
                 await self._clock.sleep(self._retry_delay(attempt))
         finally:
             if not self._supervisor.stopping:
-                self._settle(job.id)
+                self._leases.settle(job.id)
 
     # -- bookkeeping ---------------------------------------------------------------------
 
@@ -950,91 +942,13 @@ class JobScheduler:
         flight.job = job
         self._state.record(job)
 
-    def _settle(self, job_id: int, *, release: bool = True) -> None:
-        """This scheduler is done with the job: wake whoever waits for it.
-
-        Its lease is released too, unless `release` is False: a job whose task died keeps
-        its lease unrenewed, so it is taken over (retried) only once the lease has lapsed.
-        """
-        was_held = self._state.let_go(job_id)
-        if release and was_held and self._lease_seconds and not self._supervisor.stopping:
-            self._supervisor.write_later(self._store.release(self._owner_id, job_id))
-
     def _retry_delay(self, attempt: int) -> float:
         return self._config.retry_delay(attempt)
 
     def _lease_until(self) -> float | None:
         return self._config.lease_until(self._clock.now())
 
-    async def _claim(self, job_id: int) -> bool:
-        return await self._supervisor.write(
-            self._store.claim(job_id, self._owner_id, self._lease_until())
-        )
-
-    async def _still_mine(self, job_id: int) -> bool:
-        """Before telling a user: renew this job's lease, False if another process has it."""
-        if not self._lease_seconds:
-            return True
-        try:
-            mine = await self._supervisor.write(
-                self._store.claim(job_id, self._owner_id, self._lease_until())
-            )
-        except Exception:
-            log.warning("job %d: could not check its lease; going on", job_id, exc_info=True)
-            return True  # the compare-and-set writes still keep two owners apart
-        if not mine:
-            self._abandon(job_id)
-        return mine
-
-    # -- several processes: leases, takeovers, cancels from elsewhere --------------------
-
-    async def _lease_loop(self) -> None:
-        """Every third of the lease: renew what we hold, then take over what nobody holds."""
-        assert self._lease_seconds
-        while True:
-            await self._clock.sleep(self._lease_seconds / 3)
-            try:
-                await self._renew()
-            except Exception:
-                log.exception("could not renew job leases")
-            try:
-                await self._take_over_lapsed()
-            except Exception:
-                log.exception("could not look for jobs to take over")
-
-    async def _renew(self) -> None:
-        held = self._state.held()
-        if not held:
-            return
-        until = self._lease_until()
-        assert until is not None
-        kept = await self._supervisor.write(self._store.renew_held(self._owner_id, held, until))
-        for job_id in sorted(held - kept.keys()):
-            if self._state.holds(job_id):  # not settled meanwhile: someone else has it now
-                self._abandon(job_id)
-
-    def _abandon(self, job_id: int) -> None:
-        """Another process holds this job now: stop working on it, tell nobody anything.
-
-        Its queue place, slot and polls are dropped at once. A step with an outside effect
-        already under way (a create, a delivery) is left to finish: its compare-and-set
-        write then fails and it stops (a create it made is canceled).
-        """
-        if not self._state.holds(job_id):
-            return
-        log.warning("job %d: another process took it over; this one stops working on it", job_id)
-        self.stats.lost_leases += 1
-        self._dispatch.drop(job_id)
-        flight = self._state.flight(job_id)
-        if flight is not None:
-            flight.closing = True
-            if flight.http is not None:
-                self._supervisor.cut(flight.http)
-        self._supervisor.cancel_job_tasks(job_id)
-        self._state.stop_polling(job_id)
-        self._settle(job_id, release=False)
-        self._dispatch.release_slot(job_id)
-        self._dispatch.emit_positions()
+    # -- several processes: takeovers, cancels from elsewhere ----------------------------
 
     async def _take_over_lapsed(self) -> None:
         """Take every job whose lease lapsed (its process died) and resume it here."""
@@ -1051,7 +965,7 @@ class JobScheduler:
             # Under the dispatch lock: a slot claim must never run between the database
             # saying "this running job is ours" and our own count including it.
             async with self._dispatch.exclusive():
-                taken = await self._take(job)
+                taken = await self._leases.take(job)
                 if taken is None:
                     continue
                 self._count_takeover(job, taken)
@@ -1112,12 +1026,7 @@ class JobScheduler:
         await self._supervisor.shutdown()
         await self._pump.stop()
         self._state.drop_waiters()
-        if self._lease_seconds:
-            # Expired, not released: other processes take these jobs over at once.
-            try:
-                await self._store.expire_leases(self._owner_id)
-            except Exception:
-                log.exception("could not release job leases")
+        await self._leases.expire_all()
 
 
 def _failure(prediction: Prediction) -> tuple[JobStatus, str, str]:
