@@ -58,7 +58,7 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock, SystemClock
@@ -66,25 +66,23 @@ from bot.cometapi.errors import (
     AccessDeniedError,
     AuthenticationError,
     CometAPIError,
-    DownloadError,
     PredictionNotFoundError,
     RateLimitedError,
 )
 from bot.jobs import events as ev
 from bot.jobs.events import (
     CancelResult,
-    DeliveryError,
     EventListener,
     JobPresenter,
 )
 from bot.jobs.model import Job, JobStatus
 from bot.jobs.polling import DurationEstimator, next_delay, progress_step
 from bot.scheduler.config import Ports, SchedulerConfig
+from bot.scheduler.delivery import Delivery
 from bot.scheduler.dispatch import Dispatch
 from bot.scheduler.leases import Leases
 from bot.scheduler.pump import EventPump
 from bot.scheduler.state import (
-    ONLY_DELIVERING,
     ONLY_QUEUED,
     ONLY_RUNNING,
     ONLY_SUBMITTING,
@@ -96,7 +94,7 @@ from bot.scheduler.stats import SchedulerStats
 from bot.scheduler.supervisor import Aborted, Supervisor, sleep_or_wake
 
 if TYPE_CHECKING:
-    from bot.cometapi import DownloadedImage, Prediction, PredictionClient
+    from bot.cometapi import Prediction, PredictionClient
     from bot.storage.jobs import JobStore
 
 log = logging.getLogger(__name__)
@@ -153,9 +151,13 @@ class JobScheduler:
             self._supervisor,
             self._pump,
             start=self._submit,
-            announce=self._announce_end,
+            # Built below: they need dispatch (to free slots) as much as it needs them.
+            announce=lambda job: self._delivery.announce_end(job),
         )
         self._leases = Leases(ports, config, self._state, self._supervisor, self._dispatch)
+        self._delivery = Delivery(
+            ports, config, self._state, self._supervisor, self._pump, self._leases
+        )
         self._wake = asyncio.Event()  # the polling loop should look again
         self._stop_done: asyncio.Event | None = None
 
@@ -233,7 +235,9 @@ class JobScheduler:
                 if done is None:
                     self._leases.settle(job_id)
                     return CancelResult.ALREADY_FINISHED
-                self._supervisor.spawn(self._announce_end(done), f"job-{job_id}-canceled", job_id)
+                self._supervisor.spawn(
+                    self._delivery.announce_end(done), f"job-{job_id}-canceled", job_id
+                )
                 return CancelResult.DEQUEUED
 
         flight = self._state.flight(job_id)
@@ -286,7 +290,9 @@ class JobScheduler:
             if done is None:
                 return await self.cancel(job.id, by_user_id=by_user_id)  # it moved on
             self._hold(done)
-            self._supervisor.spawn(self._announce_end(done), f"job-{job.id}-canceled", job.id)
+            self._supervisor.spawn(
+                self._delivery.announce_end(done), f"job-{job.id}-canceled", job.id
+            )
             return CancelResult.DEQUEUED
         if job.status is JobStatus.DELIVERING:
             return CancelResult.ALREADY_FINISHED
@@ -317,7 +323,9 @@ class JobScheduler:
                 self._leases.settle(job.id)
                 return await self.cancel(job.id, by_user_id=by_user_id)  # look again
             self._state.keep(job.id)
-            self._supervisor.spawn(self._announce_end(done), f"job-{job.id}-canceled", job.id)
+            self._supervisor.spawn(
+                self._delivery.announce_end(done), f"job-{job.id}-canceled", job.id
+            )
             return CancelResult.DEQUEUED if queued else CancelResult.CANCELED_LOCAL
         if job.status is JobStatus.RUNNING:
             return await self._cancel_running(job, detail, taken=taken)
@@ -434,7 +442,7 @@ class JobScheduler:
                 self._leases.settle(job.id)
         elif job.status is JobStatus.SUBMITTING:
             self._supervisor.spawn(
-                self._end(
+                self._delivery.end(
                     job,
                     JobStatus.FAILED,
                     ONLY_SUBMITTING,
@@ -448,9 +456,13 @@ class JobScheduler:
         elif job.status is JobStatus.RUNNING:
             self._track(new_flight(job, self._config), recovered=True)
         elif job.status is JobStatus.DELIVERING:
-            self._supervisor.spawn(self._deliver(job, None), f"job-{job.id}-redeliver", job.id)
+            self._supervisor.spawn(
+                self._delivery.deliver(job, None), f"job-{job.id}-redeliver", job.id
+            )
         elif job.is_terminal and not job.notified and job.status is not JobStatus.REFUSED:
-            self._supervisor.spawn(self._notify_finish(job), f"job-{job.id}-finish", job.id)
+            self._supervisor.spawn(
+                self._delivery.notify_finish(job), f"job-{job.id}-finish", job.id
+            )
         else:
             self._leases.settle(job.id)  # finished and told meanwhile: nothing to do
 
@@ -489,7 +501,7 @@ class JobScheduler:
             if error is not None:
                 # Nothing to poll. A create that may have arrived is never sent again.
                 self._dispatch.release_slot(job.id)
-                await self._end(
+                await self._delivery.end(
                     submitting, JobStatus.FAILED, ONLY_SUBMITTING, error.kind, error.message
                 )
                 return
@@ -666,7 +678,7 @@ class JobScheduler:
             return  # a cancel or the deadline got there first; it tells the user
         self._state.record(delivering)
         self._pump.emit(ev.DELIVERING, delivering)
-        await self._deliver(delivering, prediction)
+        await self._delivery.deliver(delivering, prediction)
 
     async def _time_out(self, flight: Flight) -> None:
         job = flight.job
@@ -687,8 +699,8 @@ class JobScheduler:
         self._dispatch.release_slot(job.id)
         if done is None:
             return
-        await self._cancel_remote(done)
-        await self._announce_end(done)
+        await self._delivery.cancel_prediction(done)
+        await self._delivery.announce_end(done)
 
     async def _end_running(
         self, flight: Flight, status: JobStatus, kind: str, message: str, **fields: Any
@@ -696,7 +708,7 @@ class JobScheduler:
         flight.closing = True
         self._state.stop_polling(flight.job.id)
         try:
-            await self._end(flight.job, status, ONLY_RUNNING, kind, message, **fields)
+            await self._delivery.end(flight.job, status, ONLY_RUNNING, kind, message, **fields)
         finally:
             self._dispatch.release_slot(flight.job.id)
 
@@ -709,7 +721,7 @@ class JobScheduler:
             self._state.stop_polling(job.id)
             if flight.http is not None:
                 flight.http.cancel()
-        remote = await self._cancel_remote(job)
+        remote = await self._delivery.cancel_prediction(job)
         kind = "canceled" if remote else "canceled_provider_may_finish"
         done = await self._supervisor.write(
             self._store.transition(
@@ -729,209 +741,8 @@ class JobScheduler:
                 self._leases.settle(job.id)  # whoever changed it finishes it; nothing runs here
             return CancelResult.ALREADY_FINISHED
         self._state.keep(job.id)
-        self._supervisor.spawn(self._announce_end(done), f"job-{job.id}-canceled", job.id)
+        self._supervisor.spawn(self._delivery.announce_end(done), f"job-{job.id}-canceled", job.id)
         return CancelResult.CANCELED_REMOTE if remote else CancelResult.CANCELED_LOCAL
-
-    async def _cancel_remote(self, job: Job) -> bool:
-        """Best effort; False when the API has no cancel route or the request failed."""
-        if not job.prediction_id:
-            return False
-        try:
-            return await self._supervisor.call(
-                self._client.cancel(job.prediction_id), critical=True
-            )
-        except Aborted:
-            return False
-        except Exception as exc:
-            log.warning("job %d: remote cancel failed (%r)", job.id, exc)
-            return False
-
-    # -- delivery ------------------------------------------------------------------------
-
-    async def _deliver(self, job: Job, prediction: Prediction | None) -> None:
-        """Download every output at once, then hand them to the presenter."""
-        recovered = prediction is None
-        if prediction is None:
-            try:
-                prediction = await self._refetch(job)
-            except Aborted:
-                return
-            except CometAPIError as exc:
-                await self._end(job, JobStatus.FAILED, ONLY_DELIVERING, exc.kind, exc.message)
-                return
-            if prediction is None or prediction.data_removed or not prediction.succeeded:
-                await self._end(
-                    job,
-                    JobStatus.EXPIRED,
-                    ONLY_DELIVERING,
-                    "expired",
-                    "the provider deleted the images before they could be delivered",
-                )
-                return
-        try:
-            images = await self._download_all(prediction.output)
-        except Aborted:
-            return
-        except Exception as exc:
-            if recovered and isinstance(exc, DownloadError) and exc.status in (404, 410):
-                await self._end(
-                    job,
-                    JobStatus.EXPIRED,
-                    ONLY_DELIVERING,
-                    "expired",
-                    "the provider deleted the images before they could be delivered",
-                )
-                return
-            if not isinstance(exc, CometAPIError):
-                log.error("job %d: download failed unexpectedly", job.id, exc_info=exc)
-            message = exc.message if isinstance(exc, CometAPIError) else type(exc).__name__
-            await self._end(job, JobStatus.FAILED, ONLY_DELIVERING, "download", message)
-            return
-        await self._send(job, images)
-
-    async def _refetch(self, job: Job) -> Prediction | None:
-        """The prediction again, for fresh output URLs; None when the API no longer knows it."""
-        assert job.prediction_id is not None
-        attempt = 0
-        while True:
-            try:
-                return await self._supervisor.call(
-                    self._client.get(job.prediction_id, timeout=self._poll_request_timeout)
-                )
-            except PredictionNotFoundError:
-                return None
-            except CometAPIError as exc:
-                attempt += 1
-                fatal = isinstance(exc, AuthenticationError | AccessDeniedError)
-                if fatal or attempt > self._delivery_retries:
-                    raise
-                retry_after = exc.retry_after if isinstance(exc, RateLimitedError) else None
-                await self._clock.sleep(self._policy.error_delay(attempt, retry_after))
-
-    async def _download_all(self, urls: Sequence[str]) -> list[DownloadedImage]:
-        futures = [
-            self._supervisor.start_http(self._client.download(url, timeout=self._download_timeout))
-            for url in urls
-        ]
-        try:
-            await asyncio.wait(futures)
-        except asyncio.CancelledError:
-            for future in futures:
-                future.cancel()
-            raise
-        if any(f.cancelled() for f in futures):
-            raise Aborted
-        for future in futures:
-            error = future.exception()
-            if error is not None:
-                raise error
-        return [f.result() for f in futures]
-
-    async def _send(self, job: Job, images: list[DownloadedImage]) -> None:
-        """presenter.deliver with retries; the bytes stay in memory across attempts."""
-        attempt = 0
-        while True:
-            if self._supervisor.stopping:
-                return  # stays `delivering`: the next start delivers it
-            if not await self._leases.still_mine(job.id):
-                return  # another process delivers it
-            error: DeliveryError | None = None
-            delivered: Job | None = None
-            async with self._supervisor.critical_section():
-                try:
-                    receipt = await self._presenter.deliver(job, images)
-                except DeliveryError as exc:
-                    error = exc
-                except Exception as exc:
-                    log.error("job %d: presenter.deliver raised", job.id, exc_info=exc)
-                    error = DeliveryError(str(exc) or type(exc).__name__, kind="delivery_failed")
-                else:
-                    self.stats.deliveries += 1
-                    delivered = await self._supervisor.write(
-                        self._store.transition(
-                            job.id,
-                            JobStatus.SUCCEEDED,
-                            expected=ONLY_DELIVERING,
-                            delivered_at=self._clock.now(),
-                            result_message_id=receipt.message_id,
-                            result_attachments=list(receipt.attachments),
-                            delivery_method=receipt.method,
-                            notified=True,
-                        )
-                    )
-            if error is None:
-                if delivered is not None:
-                    self._pump.emit(ev.SUCCEEDED, delivered)
-                else:
-                    log.error("job %d: delivered, but its row was no longer delivering", job.id)
-                self._leases.settle(job.id)
-                return
-            attempt += 1
-            if error.permanent or attempt > self._delivery_retries:
-                await self._end(job, JobStatus.FAILED, ONLY_DELIVERING, error.kind, error.message)
-                return
-            log.warning("job %d: delivery failed (%s); retry %d", job.id, error.kind, attempt)
-            await self._clock.sleep(self._retry_delay(attempt))
-
-    # -- ending and telling --------------------------------------------------------------
-
-    async def _end(
-        self,
-        job: Job,
-        status: JobStatus,
-        expected: frozenset[JobStatus],
-        kind: str,
-        message: str,
-        **fields: Any,
-    ) -> None:
-        """A terminal non-success: write it (compare-and-set), then tell the user."""
-        done = await self._supervisor.write(
-            self._store.transition(
-                job.id,
-                status,
-                expected=expected,
-                detail=kind,
-                error_kind=kind,
-                error_message=message,
-                finished_at=job.finished_at or self._clock.now(),
-                **fields,
-            )
-        )
-        if done is None:
-            return  # someone else ended it and tells the user
-        await self._announce_end(done)
-
-    async def _announce_end(self, job: Job) -> None:
-        self._state.record(job)
-        self._pump.emit(job.status.value, job)
-        await self._notify_finish(job)
-
-    async def _notify_finish(self, job: Job) -> None:
-        """presenter.finish with retries; notified=1 once it returned."""
-        attempt = 0
-        try:
-            while not self._supervisor.stopping:
-                if not await self._leases.still_mine(job.id):
-                    return  # another process tells the user
-                told = False
-                async with self._supervisor.critical_section():
-                    try:
-                        await self._presenter.finish(job)
-                        told = True
-                    except Exception as exc:
-                        log.warning("job %d: presenter.finish failed (%r)", job.id, exc)
-                    if told:
-                        await self._supervisor.write(self._store.update(job.id, notified=True))
-                if told:
-                    return
-                attempt += 1
-                if attempt > self._delivery_retries:
-                    log.error("job %d: could not tell the user; will retry after a restart", job.id)
-                    return
-                await self._clock.sleep(self._retry_delay(attempt))
-        finally:
-            if not self._supervisor.stopping:
-                self._leases.settle(job.id)
 
     # -- bookkeeping ---------------------------------------------------------------------
 
