@@ -72,6 +72,7 @@ from bot.scheduler.delivery import Delivery
 from bot.scheduler.dispatch import Dispatch
 from bot.scheduler.leases import Leases
 from bot.scheduler.pump import EventPump
+from bot.scheduler.recovery import Recovery
 from bot.scheduler.state import (
     ONLY_QUEUED,
     ONLY_RUNNING,
@@ -81,7 +82,7 @@ from bot.scheduler.state import (
 )
 from bot.scheduler.stats import SchedulerStats
 from bot.scheduler.supervisor import Supervisor
-from bot.scheduler.tracking import Tracking, estimate_key
+from bot.scheduler.tracking import Tracking
 
 if TYPE_CHECKING:
     from bot.cometapi import PredictionClient
@@ -158,6 +159,16 @@ class JobScheduler:
             self._delivery,
             self._leases,
         )
+        self._recovery = Recovery(
+            ports,
+            config,
+            self._state,
+            self._supervisor,
+            self._dispatch,
+            self._leases,
+            self._tracking,
+            self._delivery,
+        )
         self._stop_done: asyncio.Event | None = None
 
     # -- public API ----------------------------------------------------------------------
@@ -168,12 +179,14 @@ class JobScheduler:
             return
         self._supervisor.mark_started()
         self._pump.start()
-        await self._learn_durations()
-        await self._recover()
+        await self._recovery.learn_durations()
+        await self._recovery.recover()
         self._supervisor.start_service(self._tracking.poll_loop(), "jobs-poll-loop")
         self._supervisor.start_service(self._dispatch.loop(), "jobs-dispatch")
         if self._lease_seconds:
-            self._supervisor.start_service(self._leases.loop(self._take_over_lapsed), "jobs-leases")
+            self._supervisor.start_service(
+                self._leases.loop(self._recovery.take_over_lapsed), "jobs-leases"
+            )
             self._supervisor.start_service(self._watch_loop(), "jobs-cancel-watch")
         await self._dispatch.fill_slots()
         self._dispatch.emit_positions()
@@ -329,7 +342,7 @@ class JobScheduler:
         if job.status is JobStatus.RUNNING:
             return await self._cancel_running(job, detail, taken=taken)
         if taken:
-            await self._resume(job, why="taken over")  # past canceling; finish it here
+            await self._recovery.resume(job, why="taken over")  # past canceling; finish it here
         return CancelResult.ALREADY_FINISHED
 
     async def _request_cancel(self, job_id: int, by_user_id: int) -> CancelResult:
@@ -387,84 +400,6 @@ class JobScheduler:
 
     # -- recovery ------------------------------------------------------------------------
 
-    async def _learn_durations(self) -> None:
-        """Seed the duration estimates from recent deliveries, so a restart polls well at once."""
-        try:
-            jobs = await self._store.recent_succeeded()
-        except Exception:
-            log.exception("could not read past durations; estimates start empty")
-            return
-        for job in jobs:
-            if job.started_at is not None and job.finished_at is not None:
-                self._estimator.observe(estimate_key(job), job.finished_at - job.started_at)
-
-    async def _recover(self) -> None:
-        """At start: take every job no live process works on, and resume each."""
-        if self._lease_seconds is not None and not self._sole_owner:
-            # Other processes may be running: only what nobody live holds, as a takeover.
-            now = self._clock.now()
-            jobs = await self._store.takeover_candidates(
-                unclaimed_before=now - self._lease_seconds, include_released_untold=True
-            )
-        else:
-            jobs = await self._store.unfinished() + await self._store.unnotified_terminal()
-        for job in jobs:
-            if self._state.holds(job.id):
-                continue  # enqueued before start()
-            taken = await self._leases.take(job, force=self._sole_owner)
-            if taken is None:
-                log.info("job %d is held by another process; leaving it", job.id)
-                continue
-            if not self._sole_owner:
-                self._count_takeover(job, taken)
-            await self._resume(taken, why="found at start")
-        self._dispatch.emit_positions()
-
-    async def _resume(self, job: Job, *, why: str) -> None:
-        """Carry on with a job just taken (at start or from a dead process) from its state."""
-        self._hold(job)
-        if job.status is JobStatus.QUEUED:
-            self._dispatch.requeue(job)
-        elif job.status is JobStatus.SUBMITTING and job.prediction_id:
-            running = await self._supervisor.write(
-                self._store.transition(
-                    job.id,
-                    JobStatus.RUNNING,
-                    expected=ONLY_SUBMITTING,
-                    detail=f"recovered after {why}",
-                    started_at=job.started_at or self._clock.now(),
-                )
-            )
-            if running is not None:
-                self._tracking.track(new_flight(running, self._config), recovered=True)
-            else:
-                self._leases.settle(job.id)
-        elif job.status is JobStatus.SUBMITTING:
-            self._supervisor.spawn(
-                self._delivery.end(
-                    job,
-                    JobStatus.FAILED,
-                    ONLY_SUBMITTING,
-                    "interrupted",
-                    f"the process stopped while this job was being submitted ({why}); it was "
-                    "not submitted again, so that it cannot run twice",
-                ),
-                f"job-{job.id}-interrupted",
-                job.id,
-            )
-        elif job.status is JobStatus.RUNNING:
-            self._tracking.track(new_flight(job, self._config), recovered=True)
-        elif job.status is JobStatus.DELIVERING:
-            self._supervisor.spawn(
-                self._delivery.deliver(job, None), f"job-{job.id}-redeliver", job.id
-            )
-        elif job.is_terminal and not job.notified and job.status is not JobStatus.REFUSED:
-            self._supervisor.spawn(
-                self._delivery.notify_finish(job), f"job-{job.id}-finish", job.id
-            )
-        else:
-            self._leases.settle(job.id)  # finished and told meanwhile: nothing to do
-
     # -- cancel --------------------------------------------------------------------------
 
     async def _cancel_running(self, job: Job, detail: str, *, taken: bool = False) -> CancelResult:
@@ -509,44 +444,6 @@ class JobScheduler:
         return self._config.lease_until(self._clock.now())
 
     # -- several processes: takeovers, cancels from elsewhere ----------------------------
-
-    async def _take_over_lapsed(self) -> None:
-        """Take every job whose lease lapsed (its process died) and resume it here."""
-        assert self._lease_seconds
-        if self._supervisor.stopping:
-            return
-        now = self._clock.now()
-        jobs = await self._store.takeover_candidates(unclaimed_before=now - self._lease_seconds)
-        for job in jobs:
-            if self._supervisor.stopping:
-                return
-            if self._state.holds(job.id):
-                continue
-            # Under the dispatch lock: a slot claim must never run between the database
-            # saying "this running job is ours" and our own count including it.
-            async with self._dispatch.exclusive():
-                taken = await self._leases.take(job)
-                if taken is None:
-                    continue
-                self._count_takeover(job, taken)
-                await self._resume(taken, why="taken over from another process")
-        self._dispatch.wake()
-
-    def _count_takeover(self, before: Job, taken: Job) -> None:
-        """Log (for operators: a process died or stalled) and count a job taken from another."""
-        if self._lease_seconds is None or before.lease_owner == self._owner_id:
-            return
-        if before.lease_owner is None and not before.is_active:
-            return  # a notification given up earlier, retried: not a process's failure
-        self.stats.takeovers += 1
-        log.warning(
-            "job %d (%s): taken over from %s",
-            taken.id,
-            taken.status.value,
-            f"{before.lease_owner}, whose lease lapsed"
-            if before.lease_owner
-            else "the process that admitted it, which never claimed it",
-        )
 
     async def _watch_loop(self) -> None:
         """Every `sync_interval`: carry out cancels requested elsewhere for our jobs."""
