@@ -67,6 +67,7 @@ from bot.jobs.events import (
 )
 from bot.jobs.model import Job, JobStatus
 from bot.jobs.polling import DurationEstimator
+from bot.scheduler.cancel import Canceler
 from bot.scheduler.config import Ports, SchedulerConfig
 from bot.scheduler.delivery import Delivery
 from bot.scheduler.dispatch import Dispatch
@@ -74,11 +75,7 @@ from bot.scheduler.leases import Leases
 from bot.scheduler.pump import EventPump
 from bot.scheduler.recovery import Recovery
 from bot.scheduler.state import (
-    ONLY_QUEUED,
-    ONLY_RUNNING,
-    ONLY_SUBMITTING,
     SchedulerState,
-    new_flight,
 )
 from bot.scheduler.stats import SchedulerStats
 from bot.scheduler.supervisor import Supervisor
@@ -169,6 +166,16 @@ class JobScheduler:
             self._tracking,
             self._delivery,
         )
+        self._canceler = Canceler(
+            ports,
+            config,
+            self._state,
+            self._supervisor,
+            self._dispatch,
+            self._leases,
+            self._delivery,
+            self._recovery,
+        )
         self._stop_done: asyncio.Event | None = None
 
     # -- public API ----------------------------------------------------------------------
@@ -187,7 +194,7 @@ class JobScheduler:
             self._supervisor.start_service(
                 self._leases.loop(self._recovery.take_over_lapsed), "jobs-leases"
             )
-            self._supervisor.start_service(self._watch_loop(), "jobs-cancel-watch")
+            self._supervisor.start_service(self._canceler.watch_loop(), "jobs-cancel-watch")
         await self._dispatch.fill_slots()
         self._dispatch.emit_positions()
 
@@ -211,7 +218,7 @@ class JobScheduler:
         if not await self._leases.claim(job.id):
             log.warning("job %d is held by another process; not queued here", job.id)
             return 0
-        self._hold(job)
+        self._state.hold(job)
         return await self._dispatch.enqueue(job)
 
     def position(self, job_id: int) -> int | None:
@@ -227,142 +234,7 @@ class JobScheduler:
         recorded for the owner, and this waits (up to `remote_cancel_wait`) for the outcome;
         CANCELED_REMOTE when the owner has not acted by then (it will: the request is stored).
         """
-        detail = f"canceled by user {by_user_id}"
-        if self._dispatch.in_line(job_id):
-            async with self._dispatch.exclusive():
-                dequeued = self._dispatch.dequeue(job_id)
-            if dequeued:
-                self._dispatch.emit_positions()
-                done = await self._supervisor.write(
-                    self._store.transition(
-                        job_id,
-                        JobStatus.CANCELED,
-                        expected=ONLY_QUEUED,
-                        detail=detail,
-                        error_kind="canceled",
-                        error_message=detail,
-                        finished_at=self._clock.now(),
-                    )
-                )
-                if done is None:
-                    self._leases.settle(job_id)
-                    return CancelResult.ALREADY_FINISHED
-                self._supervisor.spawn(
-                    self._delivery.announce_end(done), f"job-{job_id}-canceled", job_id
-                )
-                return CancelResult.DEQUEUED
-
-        flight = self._state.flight(job_id)
-        if flight is not None and flight.prediction_id is None:
-            # The create is on its way: cancelling it now would leave a prediction running
-            # with no id to cancel. Wait for its answer, then cancel what it created.
-            flight.cancel_requested = True
-            await flight.settled.wait()
-
-        job = await self._store.get(job_id)
-        if job is None:
-            return CancelResult.NOT_FOUND
-        taken = False
-        if not self._state.holds(job_id):
-            if not job.is_active:
-                return CancelResult.ALREADY_FINISHED
-            elsewhere = await self._cancel_elsewhere(job, by_user_id, detail)
-            if isinstance(elsewhere, CancelResult):
-                return elsewhere
-            job, taken = elsewhere, True
-        return await self._cancel_held(job, detail, by_user_id, taken=taken)
-
-    async def _cancel_elsewhere(self, job: Job, by_user_id: int, detail: str) -> CancelResult | Job:
-        """A job this process does not hold: take it if nobody live does, else ask its owner."""
-        async with self._dispatch.exclusive():
-            taken = await self._leases.take(job)
-            if taken is not None:
-                self._hold(taken)
-                if taken.status is JobStatus.RUNNING:
-                    # Counted under the cap until its cancel ends (see claim_slot).
-                    self._state.add_flight(new_flight(taken, self._config))
-        if taken is not None:
-            return taken
-        if job.status is JobStatus.QUEUED:
-            # Nothing has reached the provider: end it here, taking the lease with it, so the
-            # owner finds the job gone at its next renewal or slot claim.
-            done = await self._supervisor.write(
-                self._store.transition(
-                    job.id,
-                    JobStatus.CANCELED,
-                    expected=ONLY_QUEUED,
-                    detail=detail,
-                    error_kind="canceled",
-                    error_message=detail,
-                    finished_at=self._clock.now(),
-                    lease_owner=self._owner_id,
-                    lease_expires_at=self._lease_until(),
-                )
-            )
-            if done is None:
-                return await self.cancel(job.id, by_user_id=by_user_id)  # it moved on
-            self._hold(done)
-            self._supervisor.spawn(
-                self._delivery.announce_end(done), f"job-{job.id}-canceled", job.id
-            )
-            return CancelResult.DEQUEUED
-        if job.status is JobStatus.DELIVERING:
-            return CancelResult.ALREADY_FINISHED
-        return await self._request_cancel(job.id, by_user_id)
-
-    async def _cancel_held(
-        self, job: Job, detail: str, by_user_id: int, *, taken: bool
-    ) -> CancelResult:
-        """Cancel a job this scheduler holds (`taken`: just taken over for this cancel)."""
-        if job.status in (JobStatus.QUEUED, JobStatus.SUBMITTING):
-            queued = job.status is JobStatus.QUEUED
-            # A submitting job here is a create cut short by a shutdown or a dead process:
-            # we cannot know the prediction, so stop and say the provider may still run it.
-            done = await self._supervisor.write(
-                self._store.transition(
-                    job.id,
-                    JobStatus.CANCELED,
-                    expected=ONLY_QUEUED if queued else ONLY_SUBMITTING,
-                    detail=detail,
-                    error_kind="canceled" if queued else "canceled_provider_may_finish",
-                    error_message=detail,
-                    finished_at=self._clock.now(),
-                )
-            )
-            if done is None:
-                if not taken:
-                    return CancelResult.ALREADY_FINISHED  # its own task ends it and tells
-                self._leases.settle(job.id)
-                return await self.cancel(job.id, by_user_id=by_user_id)  # look again
-            self._state.keep(job.id)
-            self._supervisor.spawn(
-                self._delivery.announce_end(done), f"job-{job.id}-canceled", job.id
-            )
-            return CancelResult.DEQUEUED if queued else CancelResult.CANCELED_LOCAL
-        if job.status is JobStatus.RUNNING:
-            return await self._cancel_running(job, detail, taken=taken)
-        if taken:
-            await self._recovery.resume(job, why="taken over")  # past canceling; finish it here
-        return CancelResult.ALREADY_FINISHED
-
-    async def _request_cancel(self, job_id: int, by_user_id: int) -> CancelResult:
-        """Record a cancel for the owner of a running job, and wait a while for its outcome."""
-        await self._supervisor.write(self._store.request_cancel(job_id, by_user_id))
-        deadline = self._clock.monotonic() + self._remote_cancel_wait
-        while True:
-            job = await self._store.get(job_id)
-            if job is None:
-                return CancelResult.NOT_FOUND
-            if job.status not in (JobStatus.QUEUED, JobStatus.SUBMITTING, JobStatus.RUNNING):
-                break
-            if self._clock.monotonic() >= deadline:
-                return CancelResult.CANCELED_REMOTE  # requested; the owner carries it out
-            await self._clock.sleep(min(self._sync_interval, 0.25))
-        if job.status is not JobStatus.CANCELED:
-            return CancelResult.ALREADY_FINISHED
-        if job.error_kind == "canceled_provider_may_finish":
-            return CancelResult.CANCELED_LOCAL
-        return CancelResult.CANCELED_REMOTE if job.prediction_id else CancelResult.DEQUEUED
+        return await self._canceler.cancel(job_id, by_user_id=by_user_id)
 
     def subscribe(self, listener: EventListener) -> Callable[[], None]:
         """Add a listener for every event; returns the function that removes it."""
@@ -399,77 +271,6 @@ class JobScheduler:
         return self._state.in_flight()
 
     # -- recovery ------------------------------------------------------------------------
-
-    # -- cancel --------------------------------------------------------------------------
-
-    async def _cancel_running(self, job: Job, detail: str, *, taken: bool = False) -> CancelResult:
-        flight = self._state.flight(job.id)
-        if flight is not None:
-            flight.closing = True  # from here on the loop and any poll answer leave it alone
-            self._state.stop_polling(job.id)
-            if flight.http is not None:
-                flight.http.cancel()
-        remote = await self._delivery.cancel_prediction(job)
-        kind = "canceled" if remote else "canceled_provider_may_finish"
-        done = await self._supervisor.write(
-            self._store.transition(
-                job.id,
-                JobStatus.CANCELED,
-                expected=ONLY_RUNNING,
-                detail=detail,
-                error_kind=kind,
-                error_message=detail,
-                finished_at=self._clock.now(),
-            )
-        )
-        if flight is not None:
-            self._dispatch.release_slot(job.id)
-        if done is None:
-            if taken:
-                self._leases.settle(job.id)  # whoever changed it finishes it; nothing runs here
-            return CancelResult.ALREADY_FINISHED
-        self._state.keep(job.id)
-        self._supervisor.spawn(self._delivery.announce_end(done), f"job-{job.id}-canceled", job.id)
-        return CancelResult.CANCELED_REMOTE if remote else CancelResult.CANCELED_LOCAL
-
-    # -- bookkeeping ---------------------------------------------------------------------
-
-    def _hold(self, job: Job) -> None:
-        self._state.hold(job)
-
-    def _retry_delay(self, attempt: int) -> float:
-        return self._config.retry_delay(attempt)
-
-    def _lease_until(self) -> float | None:
-        return self._config.lease_until(self._clock.now())
-
-    # -- several processes: takeovers, cancels from elsewhere ----------------------------
-
-    async def _watch_loop(self) -> None:
-        """Every `sync_interval`: carry out cancels requested elsewhere for our jobs."""
-        while True:
-            await self._clock.sleep(self._sync_interval)
-            if not self._state.holds_any():
-                continue
-            try:
-                requests = await self._store.cancel_requests(self._owner_id)
-            except Exception:
-                log.exception("could not read cancel requests")
-                continue
-            for job_id, by_user_id in requests:
-                if self._state.holds(job_id) and self._state.begin_remote_cancel(job_id):
-                    self._supervisor.spawn(
-                        self._cancel_requested(job_id, by_user_id), f"job-{job_id}-remote-cancel"
-                    )
-
-    async def _cancel_requested(self, job_id: int, by_user_id: int | None) -> None:
-        log.info("job %d: cancel requested from another process", job_id)
-        try:
-            await self.cancel(job_id, by_user_id=by_user_id or 0)
-        finally:
-            # Done (the job is no longer cancelable) or failed: a request still standing is
-            # picked up again at the next look.
-            self._state.end_remote_cancel(job_id)
 
     def _job_task_failed(self, job_id: int) -> None:
         """A job's task died on a bug or a database failure: free its slot, let it go.
