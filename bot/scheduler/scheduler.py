@@ -4,44 +4,32 @@ One scheduler per process (docs/decisions/006-one-scheduler.md):
 
 - a fair queue (round-robin across users) feeding at most `max_concurrent` predictions in
   flight (submitting + running) for the whole bot;
-- one polling loop for every running prediction. It keeps each prediction's next poll time
-  and deadline, and starts one short task per HTTP request, so a slow or hanging answer
-  never holds back another job. When to poll comes from `bot.jobs.polling` (ETA from the
-  model's past durations and from the progress in the logs, else an interval that grows
-  with the job's age);
+- one polling loop for every running prediction, one short task per HTTP request, polls
+  aimed at the predicted finish;
 - delivery: outputs downloaded at once and concurrently, handed to the presenter, retried
   (without downloading again) on transient trouble.
 
+Several processes may share the database (docs/decisions/011-work-sharing.md): every job
+held is leased, the cap is counted in the database, a lapsed lease is taken over, and a
+cancel for another process's job reaches its owner.
+
+This class is the face: the public API, and the wiring of the collaborators that do the work,
+each owning its own state:
+
+- `Dispatch` (dispatch.py): the line, slot claims under the cap, queue positions;
+- `Tracking` (tracking.py): the create, the polling loop, deadlines;
+- `Delivery` (delivery.py): downloads, delivery, ending a job and telling its user;
+- `Canceler` (cancel.py): every cancel path, and cancels requested by another process;
+- `Leases` (leases.py) and `Recovery` (recovery.py): who works on a job; taking over jobs at
+  start and from dead processes, and resuming each from its stored state;
+- `Supervisor` (supervisor.py): every task, HTTP call and write, critical sections, stop;
+- `SchedulerState` (state.py): what several of them share; `EventPump` (pump.py): events.
+
 Durability. Every status change is one compare-and-set `JobStore.transition`, written before
 the scheduler acts on it, so a cancel and a poll never both win and a restart resumes from
-the last written state (`start()` recovers every unfinished job). Two steps have an effect
-outside the process that the database must not miss: creating a prediction (its id is
-written right after) and telling the user (the terminal status and `notified` are written
-right after). Those run as "critical sections": `stop()` lets them finish for up to
-`stop_grace` seconds instead of cutting them in half. Database writes themselves are shielded
-from cancellation, so nothing is ever half-written.
-
-Recovery rules, chosen where a choice was needed:
-
-- `submitting` without a prediction id: the create may or may not have reached the provider.
-  Creating again could run (and bill) it twice, so the job ends `failed` with error_kind
-  "interrupted" and the user is told. With a prediction id, it is simply running.
-- `delivering`: the prediction is read again for fresh output URLs; outputs gone
-  (`data_removed`, 404) end the job `expired`.
-- A create that may have arrived but got no answer (NetworkError with may_have_arrived) is
-  never repeated: the job ends `failed` with error_kind "network" (we have no id to poll).
-- Users are told once: a success is written with notified=1 in the same transition that
-  records the delivery; a failure's notification sets notified=1 right after
-  `presenter.finish` returns. Only a crash between Discord accepting the message and that
-  write can repeat it, and then the presenter edits the same pending message again.
-
-Several processes (docs/decisions/011-work-sharing.md). With `lease_seconds`, every job this
-scheduler holds is leased to its `owner_id` in the database and renewed every third of the
-lease; a job whose lease lapsed (its process died) is taken over by any live process and
-resumed exactly as a restart would resume it. A slot under the global cap is taken in the
-database (`JobStore.claim_slot`), so `max_concurrent` holds across every process. A cancel for
-a job another process runs is recorded (`cancel_requested_at`) and carried out by the owner.
-A scheduler that finds one of its jobs leased to someone else stops working on it.
+the last written state (`start()` recovers every unfinished job). The two steps with an
+effect outside the process (creating a prediction, telling the user) run as critical sections
+that `stop()` lets finish; database writes cannot be cut in half.
 
 Error kinds stored on a job that ended without a result (the Discord layer picks the sentence):
 a refused create gives the client error's kind (invalid_input, auth, no_credit, forbidden,
@@ -60,11 +48,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.clock import Clock, SystemClock
-from bot.jobs.events import (
-    CancelResult,
-    EventListener,
-    JobPresenter,
-)
+from bot.jobs.events import CancelResult, EventListener, JobPresenter
 from bot.jobs.model import Job, JobStatus
 from bot.jobs.polling import DurationEstimator
 from bot.scheduler.cancel import Canceler
@@ -74,9 +58,7 @@ from bot.scheduler.dispatch import Dispatch
 from bot.scheduler.leases import Leases
 from bot.scheduler.pump import EventPump
 from bot.scheduler.recovery import Recovery
-from bot.scheduler.state import (
-    SchedulerState,
-)
+from bot.scheduler.state import SchedulerState
 from bot.scheduler.stats import SchedulerStats
 from bot.scheduler.supervisor import Supervisor
 from bot.scheduler.tracking import Tracking
@@ -86,10 +68,6 @@ if TYPE_CHECKING:
     from bot.storage.jobs import JobStore
 
 log = logging.getLogger(__name__)
-
-# Consecutive 404s on a status query before a running prediction is declared lost: a gateway
-# may answer 404 for a moment right after the create.
-_NOT_FOUND_LIMIT = 3
 
 
 class JobScheduler:
@@ -103,26 +81,8 @@ class JobScheduler:
         clock: Clock | None = None,
     ) -> None:
         self._store = store
-        self._client = client
-        self._presenter = presenter
         self._config = config
-        self._max_concurrent = config.max_concurrent
-        self._job_timeout = config.job_timeout
-        self._clock: Clock = clock or SystemClock()
-        self._owner_id = config.owner_id
-        self._poll_request_timeout = config.poll_request_timeout
-        self._delivery_retries = config.delivery_retries
-        self._lease_seconds = config.lease_seconds
-        self._policy = config.poll_policy
-        self._stop_grace = config.stop_grace
-        self._download_timeout = config.download_timeout
-        self._event_timeout = config.event_timeout
-        self._sole_owner = config.sole_owner
-        self._sync_interval = config.sync_interval
-        self._slot_retry_interval = config.slot_retry_interval
-        self._remote_cancel_wait = config.remote_cancel_wait
-        self._estimator = DurationEstimator(self._policy.ewma_alpha)
-        self.stats = SchedulerStats(self._estimator)
+        self.stats = SchedulerStats(DurationEstimator(config.poll_policy.ewma_alpha))
         self._state = SchedulerState(self.stats)
         self._supervisor = Supervisor(
             stop_grace=config.stop_grace,
@@ -131,15 +91,16 @@ class JobScheduler:
         )
         self._pump = EventPump(presenter, config.event_timeout)
 
-        ports = Ports(store, client, presenter, self._clock)
+        ports = Ports(store, client, presenter, clock or SystemClock())
         self._dispatch = Dispatch(
             ports,
             config,
             self._state,
             self._supervisor,
             self._pump,
+            # Tracking and delivery are built below: they need dispatch (to free slots) as
+            # much as it needs them, so it reaches them through these two callbacks.
             start=lambda flight: self._tracking.submit(flight),
-            # Built below: they need dispatch (to free slots) as much as it needs them.
             announce=lambda job: self._delivery.announce_end(job),
         )
         self._leases = Leases(ports, config, self._state, self._supervisor, self._dispatch)
@@ -190,7 +151,7 @@ class JobScheduler:
         await self._recovery.recover()
         self._supervisor.start_service(self._tracking.poll_loop(), "jobs-poll-loop")
         self._supervisor.start_service(self._dispatch.loop(), "jobs-dispatch")
-        if self._lease_seconds:
+        if self._config.lease_seconds:
             self._supervisor.start_service(
                 self._leases.loop(self._recovery.take_over_lapsed), "jobs-leases"
             )
@@ -263,14 +224,14 @@ class JobScheduler:
     @property
     def max_concurrent(self) -> int:
         """The cap on predictions in flight (for the whole bot)."""
-        return self._max_concurrent
+        return self._config.max_concurrent
 
     @property
     def in_flight(self) -> int:
         """Predictions submitting or running right now (what max_concurrent caps)."""
         return self._state.in_flight()
 
-    # -- recovery ------------------------------------------------------------------------
+    # -- wiring --------------------------------------------------------------------------
 
     def _job_task_failed(self, job_id: int) -> None:
         """A job's task died on a bug or a database failure: free its slot, let it go.
@@ -281,6 +242,8 @@ class JobScheduler:
         self._state.let_go(job_id)
 
     async def _shutdown(self) -> None:
+        # Tasks and writes first (a critical step may still emit events and settle jobs), then
+        # the events, then whoever still waits, and last the leases, once nothing runs here.
         await self._supervisor.shutdown()
         await self._pump.stop()
         self._state.drop_waiters()
