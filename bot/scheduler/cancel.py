@@ -199,6 +199,7 @@ class Canceler:
         return CancelResult.CANCELED_REMOTE if job.prediction_id else CancelResult.DEQUEUED
 
     async def _cancel_running(self, job: Job, detail: str, *, taken: bool = False) -> CancelResult:
+        """Stop polling a running job held here, cancel it at the provider, write it canceled."""
         flight = self._state.flight(job.id)
         if flight is not None:
             flight.closing = True  # from here on the loop and any poll answer leave it alone

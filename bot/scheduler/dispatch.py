@@ -161,7 +161,7 @@ class Dispatch:
                     )
                 else:
                     log.info("job %d changed before it could start; dropped", job.id)
-                    self._state.let_go(job.id)  # its lease stays, as with a task that died
+                    self._state.let_go(job.id)  # not released: whoever moved it on holds it
             return False
 
     def positions(self) -> dict[int, int]:
