@@ -24,8 +24,8 @@ from bot.edge.errors import install_error_handler
 from bot.edge.logchannel import LogChannelMirror
 from bot.edge.presenter import DiscordPresenter
 from bot.edge.translator import CatalogTranslator
-from bot.jobs.scheduler import JobScheduler
 from bot.loop_monitor import LoopMonitor
+from bot.scheduler import JobScheduler, SchedulerConfig
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -45,20 +45,23 @@ def process_owner_id() -> str:
 
 def build_scheduler(services: Services, presenter: DiscordPresenter) -> JobScheduler:
     settings = services.settings
-    return JobScheduler(
-        store=services.jobs,
-        client=services.client,
-        presenter=presenter,
+    config = SchedulerConfig(
         max_concurrent=settings.max_concurrent_jobs,
         job_timeout=settings.job_timeout_seconds,
-        clock=services.clock,
-        # Several processes may share a PostgreSQL database (docs/decisions/011): each
-        # start is a new owner, so a job leased to a crashed run is never mistaken for ours.
+        # Several processes may share a PostgreSQL database (docs/decisions/011): each start
+        # is a new owner, so a job leased to a crashed run is never mistaken for ours.
         owner_id=process_owner_id(),
         lease_seconds=settings.job_lease_seconds,
         # SQLite has one process by definition: at start it takes every unfinished job at
         # once instead of waiting for its previous run's leases to lapse.
         sole_owner=services.db.dialect == "sqlite",
+    )
+    return JobScheduler(
+        store=services.jobs,
+        client=services.client,
+        presenter=presenter,
+        config=config,
+        clock=services.clock,
     )
 
 

@@ -23,7 +23,7 @@ from bot.errors import UserFacingError
 from bot.jobs.model import Job, JobStatus, NewJob
 
 if TYPE_CHECKING:
-    from bot.jobs.scheduler import JobScheduler
+    from bot.scheduler import JobScheduler
     from bot.services import Services
 
 log = logging.getLogger(__name__)

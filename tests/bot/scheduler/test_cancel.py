@@ -8,9 +8,10 @@ import asyncio
 import aiohttp
 
 from bot.cometapi import PredictionClient
-from bot.jobs import CancelResult, JobEvent, JobScheduler, JobStatus
+from bot.jobs import CancelResult, JobEvent, JobStatus
+from bot.scheduler import JobScheduler, SchedulerConfig
 from bot.storage.jobs import JobStore
-from tests.bot.jobs.conftest import AddJob, FastClock, MakeScheduler, RecordingPresenter
+from tests.bot.scheduler.conftest import AddJob, FastClock, MakeScheduler, RecordingPresenter
 from tests.fakes.cometapi import FakeCometAPI
 
 
@@ -190,8 +191,7 @@ async def test_create_that_may_have_arrived_is_not_repeated(
             store=store,
             client=client,
             presenter=presenter,
-            max_concurrent=2,
-            job_timeout=600,
+            config=SchedulerConfig(max_concurrent=2, job_timeout=600),
             clock=clock,
         )
         await scheduler.start()

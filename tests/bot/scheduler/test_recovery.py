@@ -10,9 +10,10 @@ from typing import Any
 import aiohttp
 
 from bot.cometapi import PredictionClient
-from bot.jobs import Job, JobScheduler, JobStatus
+from bot.jobs import Job, JobStatus
+from bot.scheduler import JobScheduler, SchedulerConfig
 from bot.storage.jobs import JobStore
-from tests.bot.jobs.conftest import (
+from tests.bot.scheduler.conftest import (
     SCHNELL,
     AddJob,
     FastClock,
@@ -257,10 +258,8 @@ async def test_clean_stop_records_a_create_that_answers_in_time(
             store=store,
             client=slow_client,
             presenter=presenter,
-            max_concurrent=2,
-            job_timeout=600,
+            config=SchedulerConfig(max_concurrent=2, job_timeout=600, stop_grace=5),
             clock=clock,
-            stop_grace=5,
         )
         await first.start()
         job = await add_job()
