@@ -50,6 +50,7 @@ class Canceler:
         recovery: Recovery,
     ) -> None:
         self._store = ports.store
+        self._owners = ports.owners
         self._clock = ports.clock
         self._config = config
         self._state = state
@@ -181,7 +182,7 @@ class Canceler:
 
     async def _request_cancel(self, job_id: int, by_user_id: int) -> CancelResult:
         """Record a cancel for the owner of a running job, and wait a while for its outcome."""
-        await self._supervisor.write(self._store.request_cancel(job_id, by_user_id))
+        await self._supervisor.write(self._owners.request_cancel(job_id, by_user_id))
         deadline = self._clock.monotonic() + self._config.remote_cancel_wait
         while True:
             job = await self._store.get(job_id)
@@ -236,7 +237,7 @@ class Canceler:
             if not self._state.holds_any():
                 continue
             try:
-                requests = await self._store.cancel_requests(self._config.owner_id)
+                requests = await self._owners.cancel_requests(self._config.owner_id)
             except Exception:
                 log.exception("could not read cancel requests")
                 continue

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.cometapi import PredictionClient
     from bot.jobs.events import JobPresenter
+    from bot.storage.job_leases import JobLeases
     from bot.storage.jobs import JobStore
 
 
@@ -24,6 +25,7 @@ class Ports:
     """
 
     store: JobStore
+    owners: JobLeases  # who works on which job (leases, slots, cancels from elsewhere)
     client: PredictionClient
     presenter: JobPresenter
     clock: Clock

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from bot.scheduler.pump import EventPump
     from bot.scheduler.state import Flight, SchedulerState
     from bot.scheduler.supervisor import Supervisor
-    from bot.storage.jobs import SlotClaim
+    from bot.storage.job_leases import SlotClaim
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class Dispatch:
     ) -> None:
         """`start(flight)` submits a job granted a slot; `announce(job)` tells the user of a
         job canceled instead (a cancel was requested while it waited)."""
-        self._store = ports.store
+        self._owners = ports.owners
         self._clock = ports.clock
         self._config = config
         self._state = state
@@ -133,7 +133,7 @@ class Dispatch:
                     self._head = job
                 try:
                     claim: SlotClaim = await self._supervisor.write(
-                        self._store.claim_slot(
+                        self._owners.claim_slot(
                             job.id,
                             self._config.owner_id,
                             limit=cap,

@@ -40,6 +40,7 @@ class Leases:
         dispatch: Dispatch,
     ) -> None:
         self._store = ports.store
+        self._owners = ports.owners
         self._clock = ports.clock
         self._config = config
         self._owner_id = config.owner_id
@@ -54,17 +55,17 @@ class Leases:
     async def claim(self, job_id: int) -> bool:
         """Lease a job just admitted to this scheduler; False if another process has it."""
         return await self._supervisor.write(
-            self._store.claim(job_id, self._owner_id, self._until())
+            self._owners.claim(job_id, self._owner_id, self._until())
         )
 
     async def take(self, job: Job, *, force: bool = False) -> Job | None:
         """Lease a job nobody live holds to this scheduler; its fresh row, or None."""
         if self._lease_seconds is None:
-            if not await self._supervisor.write(self._store.claim(job.id, self._owner_id, None)):
+            if not await self._supervisor.write(self._owners.claim(job.id, self._owner_id, None)):
                 return None
             return await self._store.get(job.id)
         return await self._supervisor.write(
-            self._store.take_over(job.id, self._owner_id, self._until(), force=force)
+            self._owners.take_over(job.id, self._owner_id, self._until(), force=force)
         )
 
     def settle(self, job_id: int) -> None:
@@ -75,7 +76,7 @@ class Leases:
         """
         was_held = self._state.let_go(job_id)
         if was_held and self._lease_seconds and not self._supervisor.stopping:
-            self._supervisor.write_later(self._store.release(self._owner_id, job_id))
+            self._supervisor.write_later(self._owners.release(self._owner_id, job_id))
 
     async def still_mine(self, job_id: int) -> bool:
         """Before telling a user: renew this job's lease, False if another process has it."""
@@ -83,7 +84,7 @@ class Leases:
             return True
         try:
             mine = await self._supervisor.write(
-                self._store.claim(job_id, self._owner_id, self._until())
+                self._owners.claim(job_id, self._owner_id, self._until())
             )
         except Exception:
             log.warning("job %d: could not check its lease; going on", job_id, exc_info=True)
@@ -112,7 +113,7 @@ class Leases:
             return
         until = self._until()
         assert until is not None
-        kept = await self._supervisor.write(self._store.renew_held(self._owner_id, held, until))
+        kept = await self._supervisor.write(self._owners.renew_held(self._owner_id, held, until))
         for job_id in sorted(held - kept.keys()):
             if self._state.holds(job_id):  # not settled meanwhile: someone else has it now
                 self.abandon(job_id)
@@ -145,6 +146,6 @@ class Leases:
         if not self._lease_seconds:
             return
         try:
-            await self._store.expire_leases(self._owner_id)
+            await self._owners.expire_leases(self._owner_id)
         except Exception:
             log.exception("could not release job leases")

@@ -54,6 +54,7 @@ class Recovery:
         delivery: Delivery,
     ) -> None:
         self._store = ports.store
+        self._owners = ports.owners
         self._clock = ports.clock
         self._config = config
         self._state = state
@@ -80,7 +81,7 @@ class Recovery:
         if self._config.lease_seconds is not None and not self._config.sole_owner:
             # Other processes may be running: only what nobody live holds, as a takeover.
             now = self._clock.now()
-            jobs = await self._store.takeover_candidates(
+            jobs = await self._owners.takeover_candidates(
                 unclaimed_before=now - self._config.lease_seconds, include_released_untold=True
             )
         else:
@@ -148,7 +149,7 @@ class Recovery:
         if self._supervisor.stopping:
             return
         now = self._clock.now()
-        jobs = await self._store.takeover_candidates(
+        jobs = await self._owners.takeover_candidates(
             unclaimed_before=now - self._config.lease_seconds
         )
         for job in jobs:

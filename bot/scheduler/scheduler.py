@@ -62,6 +62,7 @@ from bot.scheduler.state import SchedulerState
 from bot.scheduler.stats import SchedulerStats
 from bot.scheduler.supervisor import Supervisor
 from bot.scheduler.tracking import Tracking
+from bot.storage.job_leases import JobLeases
 
 if TYPE_CHECKING:
     from bot.cometapi import PredictionClient
@@ -91,7 +92,7 @@ class JobScheduler:
         )
         self._pump = EventPump(presenter, config.event_timeout)
 
-        ports = Ports(store, client, presenter, clock or SystemClock())
+        ports = Ports(store, JobLeases(store), client, presenter, clock or SystemClock())
         self._dispatch = Dispatch(
             ports,
             config,

@@ -18,6 +18,7 @@ from bot.cometapi import PredictionClient
 from bot.jobs import CancelResult, Job, JobStatus
 from bot.scheduler import JobScheduler, SchedulerConfig
 from bot.storage import Database, open_database
+from bot.storage.job_leases import JobLeases
 from bot.storage.jobs import JobStore
 from tests.backends import url_of
 from tests.bot.scheduler.conftest import AddJob, FastClock, RecordingPresenter, seen
@@ -289,7 +290,7 @@ async def test_a_sole_owner_takes_its_previous_runs_jobs_at_once(
     """SQLite's only process takes jobs still leased to its previous run at start; a process
     that may share the database leaves them until the lease lapses."""
     job = await add_job()
-    assert await store.claim(job.id, "previous-run", clock.now() + 1000)
+    assert await JobLeases(store).claim(job.id, "previous-run", clock.now() + 1000)
     shared = await make_process("shared")
     await asyncio.sleep(2 * LEASE / clock.factor)  # two takeover scans
     assert shared.scheduler.position(job.id) is None and not fake.requests_for("create")
