@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.cometapi import DownloadedImage, PredictionClient
+from bot.cometapi import ClientTuning, DownloadedImage, PredictionClient
 from bot.jobs import (
     DeliveryError,
     DeliveryReceipt,
@@ -149,9 +149,8 @@ def client(
         api_key=fake.api_key,
         sleep=clock.sleep,
         random=lambda: 0.5,
-        read_timeout=5,
-        backoff_base=0.2,  # job seconds: the client sleeps on the shared fast clock
-        backoff_cap=2.0,
+        # job seconds: the client sleeps on the shared fast clock
+        tuning=ClientTuning(read_timeout=5, backoff_base=0.2, backoff_cap=2.0),
     )
 
 

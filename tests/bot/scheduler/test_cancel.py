@@ -7,7 +7,7 @@ import asyncio
 
 import aiohttp
 
-from bot.cometapi import PredictionClient
+from bot.cometapi import ClientTuning, PredictionClient
 from bot.jobs import CancelResult, JobEvent, JobStatus
 from bot.scheduler import JobScheduler, SchedulerConfig
 from bot.storage.jobs import JobStore
@@ -185,7 +185,10 @@ async def test_create_that_may_have_arrived_is_not_repeated(
     fake.hang("create")
     async with aiohttp.ClientSession() as session:
         client = PredictionClient(
-            session, base_url=fake.base_url, api_key=fake.api_key, read_timeout=0.3
+            session,
+            base_url=fake.base_url,
+            api_key=fake.api_key,
+            tuning=ClientTuning(read_timeout=0.3),
         )
         scheduler = JobScheduler(
             store=store,

@@ -9,9 +9,10 @@ from typing import Any
 
 import aiohttp
 
-from bot.cometapi import PredictionClient
+from bot.cometapi import ClientTuning, PredictionClient
 from bot.jobs import Job, JobStatus
 from bot.scheduler import JobScheduler, SchedulerConfig
+from bot.storage.job_leases import JobLeases
 from bot.storage.jobs import JobStore
 from tests.bot.scheduler.conftest import (
     SCHNELL,
@@ -252,7 +253,10 @@ async def test_clean_stop_records_a_create_that_answers_in_time(
     fake.duration = 0.4  # with Prefer: wait the fake holds the create until the end
     async with aiohttp.ClientSession() as session:
         slow_client = PredictionClient(
-            session, base_url=fake.base_url, api_key=fake.api_key, prefer_wait=1
+            session,
+            base_url=fake.base_url,
+            api_key=fake.api_key,
+            tuning=ClientTuning(prefer_wait=1),
         )
         first = JobScheduler(
             store=store,
@@ -288,7 +292,7 @@ async def test_leases_are_claimed_renewed_and_released(
     """Leases: claimed and renewed while active, expired on stop; another owner's job left alone."""
     fake.set_model_behaviour("test/slow", duration=100.0)
     foreign = await add_job(user_id=5)
-    assert await store.claim(foreign.id, "other-process", clock.now() + 1000)
+    assert await JobLeases(store).claim(foreign.id, "other-process", clock.now() + 1000)
     scheduler = make_scheduler(owner_id="proc-a", lease_seconds=3.0)
     await scheduler.start()
     job = await add_job(model="test/slow")
