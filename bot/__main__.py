@@ -1,4 +1,4 @@
-"""`python -m bot [run|sync|check [--online]|generate]`: parse, load the settings, dispatch.
+"""`python -m bot [run|sync|check [--online]|health|generate]`: parse, load the settings, dispatch.
 
 The composition root of the running bot is `bot.edge.runner`; the commands that need no
 Discord live in `bot.cli`.
@@ -17,6 +17,7 @@ from typing import TextIO
 
 from dotenv import load_dotenv
 
+from bot import heartbeat
 from bot.catalog import cli_input
 from bot.cli.check import check, load_catalog_or_stop
 from bot.cli.generate import run_generate
@@ -44,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also try the token with Discord and the key with CometAPI (no image is made)",
     )
+    sub.add_parser(
+        "health", help="exit 0 if the running bot wrote its heartbeat (HEALTH_FILE) lately"
+    )
     gen = sub.add_parser("generate", help="run one prediction from the terminal (no Discord)")
     gen.add_argument("prompt")
     gen.add_argument("--model", help="model id (default: DEFAULT_MODEL)")
@@ -70,6 +74,10 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
         return 2
     configure_logging(settings.log_level, settings.secrets())
     try:
+        if command == "health":
+            code, line = heartbeat.health(settings.health_file)
+            print(line, file=out)
+            return code
         if command == "check":
             code = check(settings, out)
             if code == 0 and args.online:

@@ -18,6 +18,7 @@ import aiohttp
 import discord
 import yarl
 
+from bot import heartbeat
 from bot.catalog import Catalog
 from bot.edge.app import ImageBot
 from bot.errors import StartupError
@@ -79,7 +80,7 @@ async def run(settings: Settings, catalog: Catalog, stop: asyncio.Event) -> int:
     token = _token(settings)
     async with opened(settings, catalog) as services:
         bot = ImageBot(services)
-        async with bot:
+        async with bot, _heartbeat(settings, bot):
             runner = asyncio.create_task(bot.start(token))
             waiter = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait({runner, waiter}, return_when=asyncio.FIRST_COMPLETED)
@@ -98,6 +99,24 @@ async def run(settings: Settings, catalog: Catalog, stop: asyncio.Event) -> int:
                 await runner
     log.info("stopped cleanly")
     return 0
+
+
+@contextlib.asynccontextmanager
+async def _heartbeat(settings: Settings, bot: ImageBot) -> AsyncIterator[None]:
+    """With HEALTH_FILE set, touch it while the bot is connected (`python -m bot health`)."""
+    if settings.health_file is None:
+        yield
+        return
+    task = asyncio.create_task(
+        heartbeat.beat(settings.health_file, lambda: bot.is_ready() and not bot.is_closed()),
+        name="heartbeat",
+    )
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def sync(settings: Settings, catalog: Catalog, guild_id: int | None) -> int:
