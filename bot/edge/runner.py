@@ -34,6 +34,13 @@ TOKEN_REFUSED = (
 )
 
 
+MISSING_ACCESS = (
+    "Discord answered Missing Access for server {guild}: the bot is not in that server, or was "
+    "invited without the applications.commands scope; open the invite URL that "
+    "`python -m bot check --online` prints, authorize the bot on that server, and sync again."
+)
+
+
 def http_connection_limit(settings: Settings) -> int:
     """Connections to CometAPI at once (aiohttp's default is 100).
 
@@ -132,7 +139,10 @@ async def sync(settings: Settings, catalog: Catalog, guild_id: int | None) -> in
             if guild_id is not None:
                 guild = discord.Object(id=guild_id)
                 bot.tree.copy_global_to(guild=guild)
-                synced = await bot.tree.sync(guild=guild)
+                try:
+                    synced = await bot.tree.sync(guild=guild)
+                except discord.Forbidden:
+                    raise StartupError(MISSING_ACCESS.format(guild=guild_id)) from None
                 print(f"Synced {len(synced)} commands to server {guild_id}.")
             else:
                 synced = await bot.tree.sync()

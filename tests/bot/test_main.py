@@ -139,3 +139,32 @@ async def test_check_online_fails_with_a_wrong_key_and_names_the_fix(
     assert code == 1, output
     assert "✗ COMETAPI_KEY" in output and "Fix: create a key in the CometAPI console" in output
     assert "✓ DISCORD_TOKEN" in output and "sk-not-the-right-key-000" not in output
+
+
+async def test_sync_to_a_server_the_bot_is_not_in_says_how_to_fix_it(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """`sync --guild` on a server without the bot: one sentence (Missing Access), exit 2."""
+    env = {
+        **fake_discord.env(),
+        "COMETAPI_KEY": "sk-test-key",
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+    }
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "COMETAPI_"))}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "sync",
+        "--guild",
+        "123456789012345678",
+        cwd=tmp_path,
+        env={**clean, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2, out.decode() + err.decode()
+    assert "Missing Access" in err.decode() and "check --online" in err.decode()
+    assert "Traceback" not in err.decode() + out.decode()
