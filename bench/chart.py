@@ -112,7 +112,8 @@ class _Panel:
 
     def legend(self, note: str | None) -> None:
         d, small = self.draw, _font(13)
-        x, y = self.x0 - 52, HEADER + 58
+        x: float = self.x0 - 52
+        y = HEADER + 58
         for label, key, _ in SERIES:
             d.rectangle([x, y + 3, x + 12, y + 15], fill=COLOURS[key])
             d.text((x + 17, y), label, fill=AXIS, font=small)

@@ -64,11 +64,13 @@ def lighthouse(seed: int, index: int, size: tuple[int, int]) -> Image.Image:
     for y in range(sea_level, height):  # the sea, darker towards the viewer
         draw.line([(0, y), (width, y)], fill=_mix(sea, (8, 10, 20), (y - sea_level) / height))
     for _ in range(int(height / 6)):  # the sun's path on the water
-        y = rng.uniform(sea_level + 2, height)
-        spread = (y - sea_level) * 0.35 + sun_r * 0.5
+        wave = rng.uniform(sea_level + 2, height)
+        spread = (wave - sea_level) * 0.35 + sun_r * 0.5
         x = sun_x + rng.uniform(-spread, spread)
         length = rng.uniform(4, 16) * width / 384
-        draw.line([(x, y), (x + length, y)], fill=_mix(sun, sea, rng.uniform(0, 0.5)), width=2)
+        draw.line(
+            [(x, wave), (x + length, wave)], fill=_mix(sun, sea, rng.uniform(0, 0.5)), width=2
+        )
     # the cliff, on the right
     cliff_left = width * rng.uniform(0.55, 0.68)
     cliff_top = sea_level - height * rng.uniform(0.12, 0.2)
