@@ -8,6 +8,7 @@ away. The runner (`bot.edge.runner`) owns the HTTP session and the database unde
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import pkgutil
@@ -18,7 +19,6 @@ from collections.abc import Iterable
 import discord
 from discord.ext import commands
 
-import cogs
 from bot.edge.buttons import DYNAMIC_ITEMS
 from bot.edge.errors import install_error_handler
 from bot.edge.logchannel import LogChannelMirror
@@ -32,9 +32,15 @@ log = logging.getLogger(__name__)
 
 
 def discover_extensions() -> list[str]:
-    """Every module in cogs/ not starting with `_` is an extension."""
+    """Every module in cogs/ not starting with `_` is an extension.
+
+    Found by location, without importing the package: the cogs import the edge, never the
+    other way round.
+    """
+    spec = importlib.util.find_spec("cogs")
+    locations = list(spec.submodule_search_locations or []) if spec else []
     return sorted(
-        f"cogs.{m.name}" for m in pkgutil.iter_modules(cogs.__path__) if not m.name.startswith("_")
+        f"cogs.{m.name}" for m in pkgutil.iter_modules(locations) if not m.name.startswith("_")
     )
 
 
