@@ -13,7 +13,6 @@ from typing import Any, ClassVar
 
 import discord
 
-from bot.catalog import reroll_input
 from bot.edge.components import (
     EDIT_MODAL_PREFIX,
     job_custom_id,
@@ -28,7 +27,7 @@ from bot.edge.context import (
 )
 from bot.edge.errors import handle_error, send_ephemeral
 from bot.edge.render import info_embed
-from bot.edge.requests import new_seed, submit_request
+from bot.edge.requests import Reuse, submit_request
 from bot.errors import UserFacingError
 from bot.jobs.events import CancelResult
 from bot.jobs.model import Job
@@ -92,14 +91,9 @@ class RerollButton(JobButton, template=job_template("reroll")):
     async def act(self, interaction: discord.Interaction, job: Job) -> None:
         if interaction.user.id != job.user_id:
             raise UserFacingError("refusal.not_requester")
-        spec = services_of(interaction).catalog.get(job.model)
+        # The same input with a new seed, judged as a fresh request where it is pressed.
         await submit_request(
-            interaction,
-            kind="reroll",
-            model_id=job.model,
-            options={},
-            parent=job,
-            input_override=reroll_input(spec, job.input, rng=new_seed),
+            interaction, kind="reroll", model_id=None, options={}, reuse=Reuse(job, new_seed=True)
         )
 
 
