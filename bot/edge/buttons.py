@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import discord
 
+from bot.edge.access import can_block_from, can_delete_job, can_view_job
 from bot.edge.components import (
     EDIT_MODAL_PREFIX,
     job_custom_id,
@@ -115,6 +116,9 @@ class InfoButton(JobButton, template=job_template("info")):
     action = "info"
 
     async def act(self, interaction: discord.Interaction, job: Job) -> None:
+        # Like /show: to anyone else, a job they may not see does not exist.
+        if not can_view_job(interaction, job):
+            raise UserFacingError("refusal.job_not_found")
         services = services_of(interaction)
         embed = info_embed(services.messages, services.catalog, job, locale_of(interaction))
         await interaction.response.send_message(embed=embed, ephemeral=True)
@@ -124,7 +128,8 @@ class DeleteButton(JobButton, template=job_template("delete")):
     action = "delete"
 
     async def act(self, interaction: discord.Interaction, job: Job) -> None:
-        if not (interaction.user.id == job.user_id or is_moderator(interaction.permissions)):
+        # Judged in the job's channel: pressing it on a /show copy elsewhere grants nothing.
+        if not can_delete_job(interaction, job):
             raise UserFacingError("refusal.not_moderator")
         await interaction.response.defer(ephemeral=True, thinking=True)
         target = job.result_message_id or job.message_id
@@ -151,8 +156,9 @@ class BlockButton(JobButton, template=job_template("block")):
     action = "block"
 
     async def act(self, interaction: discord.Interaction, job: Job) -> None:
-        if not is_moderator(interaction.permissions) or interaction.guild_id is None:
-            raise UserFacingError("refusal.not_moderator")
+        if not can_block_from(interaction, job):
+            raise UserFacingError("refusal.manage_server_required")
+        assert interaction.guild_id is not None  # can_block_from: the job's server
         services = services_of(interaction)
         await services.guild_config.block_user(
             interaction.guild_id, job.user_id, blocked_by=interaction.user.id

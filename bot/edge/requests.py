@@ -22,6 +22,7 @@ from bot.catalog import (
     build_input,
     reuse_input,
 )
+from bot.edge.access import can_view_job
 from bot.edge.components import pending_view, result_view
 from bot.edge.context import locale_of, request_context, scheduler_of, services_of
 from bot.edge.errors import send_ephemeral
@@ -295,11 +296,8 @@ async def show_job(interaction: discord.Interaction, job_id: int) -> None:
     services = services_of(interaction)
     locale = locale_of(interaction)
     job = await services.jobs.get(job_id)
-    visible = job is not None and (
-        job.user_id == interaction.user.id
-        or (job.guild_id is not None and job.guild_id == interaction.guild_id)
-    )
-    if job is None or not visible or job.status is JobStatus.REFUSED:
+    # A job the member may not see is answered exactly like an id that does not exist.
+    if job is None or job.status is JobStatus.REFUSED or not can_view_job(interaction, job):
         raise UserFacingError("refusal.job_not_found")
     link = message_link(job.guild_id, job.channel_id, job.result_message_id or job.message_id)
     content = services.messages.t(locale, "show.link", url=link) if link else None
