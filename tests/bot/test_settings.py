@@ -119,3 +119,19 @@ def test_shard_id_ranges() -> None:
     for bad in ("", "3-1", "a", "1,,2"):
         with pytest.raises(ValueError):
             parse_shard_ids(bad)
+
+
+def test_every_setting_is_in_env_example_and_the_readme() -> None:
+    """Each setting the bot reads is listed in .env.example and in the README's table."""
+    from dataclasses import fields
+    from pathlib import Path
+
+    from bot.settings import Settings
+
+    root = Path(__file__).resolve().parents[2]
+    example = (root / ".env.example").read_text(encoding="utf-8")
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    for field in fields(Settings):
+        name = field.name.upper()
+        assert f"\n{name}=" in example, f"{name} is not in .env.example"
+        assert f"`{name}`" in readme, f"{name} is not in the README's settings table"
