@@ -132,6 +132,12 @@ def _collect(
         field = spec.fields.get(key)
         if field is None:
             problems.append(_unknown_extra(spec, key, policy))
+        elif not policy.operator and field.type == "image":
+            # Also when an option feeds it (flux-dev's `image`): /imagine has no such option,
+            # and the sentence points to /edit, where an attachment gives it.
+            problems.append(
+                Problem(E.EXTRA_IMAGE_FIELD, key, {"allowed": _extra_allowed(spec, policy)})
+            )
         elif not policy.operator and field.option is not None:
             problems.append(
                 Problem(
@@ -139,10 +145,6 @@ def _collect(
                     key,
                     {"option": field.option, "allowed": _extra_allowed(spec, policy)},
                 )
-            )
-        elif not policy.operator and field.type == "image":
-            problems.append(
-                Problem(E.EXTRA_IMAGE_FIELD, key, {"allowed": _extra_allowed(spec, policy)})
             )
         elif field.name in given:
             problems.append(

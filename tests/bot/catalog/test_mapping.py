@@ -369,7 +369,21 @@ REFUSALS: list[tuple[str, dict[str, Any], Any, list[tuple[str, str | None, dict[
         DEV,
         {"prompt": "p"},
         f"image={IMAGE_URL}",
-        [("extra_option_field", "image", {"option": "image"})],
+        [
+            (
+                "extra_image_field",
+                "image",
+                {
+                    "allowed": [
+                        "prompt_strength",
+                        "num_inference_steps",
+                        "guidance",
+                        "go_fast",
+                        "megapixels",
+                    ]
+                },
+            )
+        ],
     ),
     (
         PRO,
