@@ -74,7 +74,8 @@ class UsageStore:
 
         One round trip matters: admission runs before Discord's acknowledgement, and each
         statement is a thread hop in aiosqlite. The server's images today are summed only when
-        a daily cap applies (the server's, else `guild_daily_default`), and the user's images
+        a daily cap may apply (the server's own, or the operator's `guild_daily_default`, which
+        also applies when the server stored 0 before the ceilings), and the user's images
         in every server only when the operator caps them (`user_daily_everywhere`); CASE
         evaluates the subqueries lazily. Each scalar subquery uses its own index; on
         PostgreSQL the single statement also sees one consistent snapshot, so a concurrent
@@ -109,7 +110,7 @@ class UsageStore:
                  WHERE guild_id = ? AND user_hash = ? AND day >= ?) AS x_anon_last,
               (SELECT SUM(images) FROM anonymous_usage
                  WHERE guild_id = ? AND day = ?) AS x_anon_guild_images,
-              CASE WHEN COALESCE(s.guild_daily_limit, ?) > 0 THEN
+              CASE WHEN COALESCE(s.guild_daily_limit, 0) > 0 OR ? > 0 THEN
                 (SELECT SUM(image_count) FROM jobs
                    WHERE guild_id = ? AND created_at >= ? AND {COUNTED})
               END AS x_guild_images,

@@ -155,6 +155,13 @@ async def test_server_values_apply_within_the_operators_ceiling(
     await assert_accepted(await admit(adm, user=2, count=3), jobs)
     refusal = await assert_refused(await admit(adm, user=2), "user_daily_limit", jobs)
     assert refusal.params["limit"] == 3
+    # A server's daily cap stored as 0 ("no limit") before the ceilings is the operator's.
+    capped = make_admission(jobs, config, clock, guild_daily_limit=2)
+    await stored_before_ceilings(config, OTHER_GUILD, guild_daily_limit=0)
+    await assert_accepted(await admit(capped, user=7, guild=OTHER_GUILD, count=2), jobs)
+    await assert_refused(await admit(capped, user=8, guild=OTHER_GUILD), "guild_daily_limit", jobs)
+    await config.set_guild_daily_limit(OTHER_GUILD, None)
+    await jobs.db.execute("DELETE FROM jobs WHERE guild_id = ?", OTHER_GUILD)
     # A server cap set only in /settings (the environment has none) applies too.
     await config.set_guild_daily_limit(OTHER_GUILD, 2)
     await assert_accepted(await admit(adm, user=5, guild=OTHER_GUILD, count=2), jobs)
