@@ -1,4 +1,5 @@
-"""`python -m bot [run|sync|check [--online]|health|generate]`: parse, load the settings, dispatch.
+"""`python -m bot [run|sync|check [--online]|health|generate|block|unblock|blocked]`: parse,
+load the settings, dispatch.
 
 The composition root of the running bot is `bot.edge.runner`; the commands that need no
 Discord live in `bot.cli`.
@@ -19,12 +20,16 @@ from dotenv import load_dotenv
 
 from bot import heartbeat
 from bot.catalog import cli_input
+from bot.cli.blocks import run_blocks
 from bot.cli.check import check, load_catalog_or_stop
 from bot.cli.generate import run_generate
 from bot.cli.online import run_online_checks
 from bot.errors import StartupError
 from bot.logging_setup import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
+
+# Commands that work without a Discord token: the database and the API key are enough.
+NO_DISCORD = ("generate", "block", "unblock", "blocked")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,6 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "health", help="exit 0 if the running bot wrote its heartbeat (HEALTH_FILE) lately"
     )
+    block = sub.add_parser(
+        "block", help="block a user in every server and DM, from their next request"
+    )
+    block.add_argument("user_id", metavar="USER_ID", help="the user's Discord id")
+    block.add_argument("--reason", help="why (kept for the operator, never shown to the user)")
+    unblock = sub.add_parser("unblock", help="lift the operator's block of a user")
+    unblock.add_argument("user_id", metavar="USER_ID", help="the user's Discord id")
+    sub.add_parser("blocked", help="list the users the operator blocked")
     gen = sub.add_parser("generate", help="run one prediction from the terminal (no Discord)")
     gen.add_argument("prompt")
     gen.add_argument("--model", help="model id (default: DEFAULT_MODEL)")
@@ -68,7 +81,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
     command = args.command or "run"
     load_dotenv(os.environ.get("BOT_ENV_FILE", ".env"))
     try:
-        settings = load_settings(os.environ, require_discord=command not in ("generate",))
+        settings = load_settings(os.environ, require_discord=command not in NO_DISCORD)
     except SettingsError as exc:
         print(str(exc), file=sys.stderr)
         return 2
@@ -85,6 +98,17 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
             return code
         if command == "generate":
             return asyncio.run(generate(settings, args, out))
+        if command in ("block", "unblock", "blocked"):
+            return asyncio.run(
+                run_blocks(
+                    settings.database_url,
+                    command,
+                    user_id=getattr(args, "user_id", None),
+                    reason=getattr(args, "reason", None),
+                    out=out,
+                    err=sys.stderr,
+                )
+            )
         if command == "sync":
             guild = args.guild if args.guild is not None else settings.dev_guild_id
             return asyncio.run(sync(settings, None if args.global_ else guild))

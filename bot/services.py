@@ -49,7 +49,8 @@ def build_services(
 ) -> Services:
     clock = clock or SystemClock()
     jobs = JobStore(db, clock)
-    guild_config = GuildConfigStore(db, clock)
+    # The environment's limits are the ceilings a server's /settings stay within.
+    guild_config = GuildConfigStore(db, clock, operator=settings)
     admission = Admission(store=jobs, config=guild_config, defaults=settings, clock=clock)
     # One UsageStore: it caches the /forget-me salt that admission's quota checks read.
     usage = admission.usage

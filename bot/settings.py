@@ -47,6 +47,10 @@ class Settings:
     user_daily_limit: int = 50
     guild_daily_limit: int = 0
     user_cooldown_seconds: int = 0
+    # The operator's ceiling for the whole bot: images per UTC day, every server and DM; 0 = none.
+    bot_daily_limit: int = 0
+    # The image commands are offered in DMs with the bot only when the operator says so.
+    allow_dms: bool = False
     job_timeout_seconds: int = 600
     dev_guild_id: int | None = None
     log_level: str = "INFO"
@@ -70,6 +74,8 @@ class Settings:
             value = getattr(self, f.name)
             if isinstance(value, Secret):
                 shown = value.masked()
+            elif isinstance(value, bool):
+                shown = "1" if value else "0"
             elif value is None:
                 shown = "(unset)"
             elif isinstance(value, tuple):
@@ -103,6 +109,22 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -
             name, f"{name} must be {minimum} or more (got {value}); set it to e.g. {default}."
         )
     return value
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool, meaning: str) -> bool:
+    """1 or 0 (true/false, yes/no and on/off are read too); `meaning` says what 1 does."""
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise SettingsError(name, f"{name} must be 1 ({meaning}) or 0 (got {raw!r}).")
 
 
 def _snowflake(env: Mapping[str, str], name: str) -> int | None:
@@ -268,6 +290,10 @@ def load_settings(env: Mapping[str, str], *, require_discord: bool = True) -> Se
         user_daily_limit=_int(env, "USER_DAILY_LIMIT", 50),
         guild_daily_limit=_int(env, "GUILD_DAILY_LIMIT", 0),
         user_cooldown_seconds=_int(env, "USER_COOLDOWN_SECONDS", 0),
+        bot_daily_limit=_int(env, "BOT_DAILY_LIMIT", 0),
+        allow_dms=_flag(
+            env, "ALLOW_DMS", False, "the image commands also work in DMs with the bot"
+        ),
         job_timeout_seconds=_int(env, "JOB_TIMEOUT_SECONDS", 600, minimum=10),
         dev_guild_id=_snowflake(env, "DEV_GUILD_ID"),
         log_level=log_level,

@@ -9,6 +9,7 @@ from discord.ext import commands
 
 from bot.edge.components import cancel_buttons
 from bot.edge.context import locale_of, scheduler_of, services_of
+from bot.edge.places import image_places_of
 from bot.edge.render import message_link
 from bot.edge.requests import show_job
 
@@ -16,6 +17,10 @@ from bot.edge.requests import show_job
 class Browse(commands.Cog):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
+        # /jobs and /show follow the image commands: servers, and DMs only with ALLOW_DMS.
+        places = image_places_of(bot)
+        self.jobs.allowed_contexts = places
+        self.show.allowed_contexts = places
 
     @app_commands.command(
         name=_("models", key="command.models.name"),
@@ -24,6 +29,7 @@ class Browse(commands.Cog):
             key="command.models.description",
         ),
     )
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
     async def models(self, interaction: discord.Interaction) -> None:
         services = services_of(interaction)
         locale = locale_of(interaction)
@@ -109,6 +115,7 @@ class Browse(commands.Cog):
         name=_("help", key="command.help.name"),
         description=_("How to use the image bot", key="command.help.description"),
     )
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
     async def help(self, interaction: discord.Interaction) -> None:
         services = services_of(interaction)
         locale = locale_of(interaction)

@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.catalog import load_catalog
 from bot.edge.context import services_of
 from bot.edge.forms import on_modal_submit, open_context_edit
+from bot.edge.places import image_places_of
 from bot.edge.requests import check_edit_attachment, record_attachment_refusal, submit_request
 
 # Choices are fixed when the command is declared; the built-in catalog (package data, not a
@@ -59,8 +60,14 @@ async def edit_models(
 class Imagine(commands.Cog):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
+        # Servers only, unless the operator opened DMs (ALLOW_DMS): see bot.edge.places.
+        places = image_places_of(bot)
+        self.imagine.allowed_contexts = places
+        self.edit.allowed_contexts = places
         self.edit_menu = app_commands.ContextMenu(
-            name=_("Edit image", key="menu.edit_image.name"), callback=self.edit_image_menu
+            name=_("Edit image", key="menu.edit_image.name"),
+            callback=self.edit_image_menu,
+            allowed_contexts=places,
         )
         bot.tree.add_command(self.edit_menu)
 

@@ -84,6 +84,8 @@ class Privacy(commands.Cog):
             key="command.forget_me.description",
         ),
     )
+    # Forgetting must work wherever someone can reach the bot, a DM included.
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
     async def forget_me(self, interaction: discord.Interaction) -> None:
         services = services_of(interaction)
         locale = locale_of(interaction)

@@ -114,7 +114,9 @@ class Settings(commands.Cog):
     @app_commands.describe(
         kind=opt("limit", "kind", "Which limit to change"),
         value=opt(
-            "limit", "value", "New value; 0 means no limit; leave empty to go back to the default"
+            "limit",
+            "value",
+            "New value, within the bot's limits; leave empty to go back to the default",
         ),
         role=opt("limit", "role", "Only for this role (leave empty for the whole server)"),
     )

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import dataclasses
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,7 +153,11 @@ def stack_env(
 
 @pytest.fixture
 async def stack_factory(tmp_path: Path, fake_discord_factory: Any) -> AsyncIterator[Any]:
-    """`await make(**env_overrides, api=dict(...FakeCometAPI kwargs))` -> a running Stack."""
+    """`await make(**env_overrides, api_kwargs=..., world=...)` -> a running Stack.
+
+    `world(fake)` runs before the bot connects: what it adds (a guild, a role, a channel
+    overwrite) is in the bot's cache from the first GUILD_CREATE, as on Discord.
+    """
     stacks: list[Stack] = []
     apis: list[FakeCometAPI] = []
     exits: list[Any] = []
@@ -163,12 +167,16 @@ async def stack_factory(tmp_path: Path, fake_discord_factory: Any) -> AsyncItera
         api_kwargs: dict[str, Any] | None = None,
         discord_kwargs: dict[str, Any] | None = None,
         settings_overrides: dict[str, Any] | None = None,
+        world: Callable[[FakeDiscord], None] | None = None,
         **overrides: str,
     ) -> Stack:
         api = FakeCometAPI(**{"duration": 0.3, "start_delay": 0.05, **(api_kwargs or {})})
         await api.start()
         apis.append(api)
         fake = await fake_discord_factory(**(discord_kwargs or {}))
+        if world is not None:
+            # Channels, roles and overwrites set up here reach the bot in GUILD_CREATE.
+            world(fake)
         stack = Stack(
             discord=fake,
             api=api,

@@ -14,8 +14,8 @@ from bot.catalog.mapping import (
     InputPolicy,
     build_input,
     edit_input,
-    reroll_input,
 )
+from bot.catalog.reuse import reuse_input
 from bot.catalog.spec import FIELD_TYPES, MODEL_KINDS, SLASH_OPTIONS, FieldSpec, ModelSpec
 
 __all__ = [
@@ -39,5 +39,5 @@ __all__ = [
     "edit_input",
     "load_catalog",
     "parse_extra",
-    "reroll_input",
+    "reuse_input",
 ]

@@ -12,9 +12,9 @@ from bot.catalog.extra import ExtraValue, value_token
 from bot.catalog.mapping import InputPolicy, _build
 from bot.catalog.spec import SLASH_OPTIONS
 
-# The operator runs the CLI with their own key, so the safety tolerance is theirs to set;
-# disable_safety_checker stays refused, as everywhere.
-CLI_POLICY = InputPolicy(age_restricted_channel=True, allow_nsfw=True)
+# The operator runs the CLI with their own key, so the safety tolerance is theirs to set, and
+# any field may be named (an image URL too); disable_safety_checker stays refused, as everywhere.
+CLI_POLICY = InputPolicy(age_restricted_channel=True, allow_nsfw=True, operator=True)
 
 
 def cli_input(

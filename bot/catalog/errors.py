@@ -55,6 +55,8 @@ EXTRA_CONFLICTS_OPTION = "extra_conflicts_option"
 REQUIRES = "requires"
 COUNT_UNSUPPORTED = "count_unsupported"
 MISSING_REQUIRED = "missing_required"
+EXTRA_OPTION_FIELD = "extra_option_field"
+EXTRA_IMAGE_FIELD = "extra_image_field"
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,13 @@ class Problem:
             return f"{p.get('model', 'This model')} gives one image per request; count must be 1."
         if self.code == MISSING_REQUIRED:
             return f"{name} is required."
+        if self.code in (EXTRA_OPTION_FIELD, EXTRA_IMAGE_FIELD):
+            allowed = ", ".join(p.get("allowed", ())) or "none"
+            if self.code == EXTRA_OPTION_FIELD:
+                why = f"{name} is set with the option {p['option']}, not in extra"
+            else:
+                why = f"{name} takes an image, which only an attachment can give"
+            return f"{why}; extra accepts: {allowed}."
         return f"{name}: {self.code}."
 
 

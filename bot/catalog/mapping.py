@@ -28,11 +28,16 @@ _DEFAULT_SEED_MAX = 2**31 - 1
 
 @dataclass(frozen=True)
 class InputPolicy:
-    """What the channel and the server allow (DESIGN.md, Moderation)."""
+    """What the channel and the server allow (DESIGN.md, Moderation), and who asks."""
 
     age_restricted_channel: bool = False
     allow_nsfw: bool = False  # the server allows relaxed safety in age-restricted channels
     max_prompt_length: int = 2000
+    # The operator at the terminal (`generate --option`) may name any field a user may set,
+    # images and option-fed fields included. A member's `extra` sets only the model's extra
+    # fields: an option's field is validated as that option, and an image must come from an
+    # attachment or a message the bot fetched from Discord, never from typed text.
+    operator: bool = False
 
     @property
     def relaxed_safety(self) -> bool:
@@ -127,6 +132,20 @@ def _collect(
         field = spec.fields.get(key)
         if field is None:
             problems.append(_unknown_extra(spec, key, policy))
+        elif not policy.operator and field.type == "image":
+            # Also when an option feeds it (flux-dev's `image`): /imagine has no such option,
+            # and the sentence points to /edit, where an attachment gives it.
+            problems.append(
+                Problem(E.EXTRA_IMAGE_FIELD, key, {"allowed": _extra_allowed(spec, policy)})
+            )
+        elif not policy.operator and field.option is not None:
+            problems.append(
+                Problem(
+                    E.EXTRA_OPTION_FIELD,
+                    key,
+                    {"option": field.option, "allowed": _extra_allowed(spec, policy)},
+                )
+            )
         elif field.name in given:
             problems.append(
                 Problem(
@@ -404,25 +423,6 @@ def draw_seed(field: FieldSpec, rng: Callable[[], int] | None) -> int:
     if rng is None:
         return random.SystemRandom().randint(low, high)
     return low + (int(rng()) - low) % (high - low + 1)
-
-
-def reroll_input(
-    spec: ModelSpec, previous: Mapping[str, Any], *, rng: Callable[[], int]
-) -> dict[str, Any]:
-    """The same input with a new seed (unchanged when the model takes no seed)."""
-    result = dict(previous)
-    seed = spec.option_field("seed")
-    if seed is None:
-        return result
-    old = previous.get(seed.name)
-    new = draw_seed(seed, rng)
-    # A new seed should differ; a few draws make a collision practically impossible.
-    for _ in range(8):
-        if new != old:
-            break
-        new = draw_seed(seed, rng)
-    result[seed.name] = new
-    return result
 
 
 def edit_input(

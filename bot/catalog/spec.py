@@ -160,8 +160,16 @@ class ModelSpec:
         return kind == "image-edit" and self.image_field is not None
 
     def extra_fields(self) -> tuple[FieldSpec, ...]:
-        """Fields that no slash option feeds and a user may set through `extra`."""
-        return tuple(f for f in self.fields.values() if f.option is None and f.user_controllable)
+        """Fields that no slash option feeds and a user may set through `extra`.
+
+        Not images: an image reaches a model only from an attachment or from a message the
+        bot fetched from Discord, never as a URL someone typed.
+        """
+        return tuple(
+            f
+            for f in self.fields.values()
+            if f.option is None and f.user_controllable and f.type != "image"
+        )
 
     def description_for(self, locale: str | None) -> str:
         """The description in `locale` (exact, then same language), else the English one."""

@@ -22,6 +22,7 @@ from discord.ext import commands
 from bot.edge.buttons import DYNAMIC_ITEMS
 from bot.edge.errors import install_error_handler
 from bot.edge.logchannel import LogChannelMirror
+from bot.edge.places import ImageTree
 from bot.edge.presenter import DiscordPresenter
 from bot.edge.translator import CatalogTranslator
 from bot.loop_monitor import LoopMonitor
@@ -89,6 +90,9 @@ class ImageBot(commands.AutoShardedBot):
             # Nothing the bot sends pings anyone unless a message opts in explicitly.
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            # Every command works in servers only, installed to servers only, unless it says
+            # otherwise; the tree also refuses one used where it is not declared.
+            tree_cls=ImageTree,
             shard_count=settings.shard_count,
             shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,  # type: ignore[arg-type]
         )

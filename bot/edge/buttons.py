@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import discord
 
-from bot.catalog import reroll_input
+from bot.edge.access import can_block_from, can_delete_job, can_view_job
 from bot.edge.components import (
     EDIT_MODAL_PREFIX,
     job_custom_id,
@@ -28,7 +28,7 @@ from bot.edge.context import (
 )
 from bot.edge.errors import handle_error, send_ephemeral
 from bot.edge.render import info_embed
-from bot.edge.requests import new_seed, submit_request
+from bot.edge.requests import Reuse, submit_request
 from bot.errors import UserFacingError
 from bot.jobs.events import CancelResult
 from bot.jobs.model import Job
@@ -92,14 +92,9 @@ class RerollButton(JobButton, template=job_template("reroll")):
     async def act(self, interaction: discord.Interaction, job: Job) -> None:
         if interaction.user.id != job.user_id:
             raise UserFacingError("refusal.not_requester")
-        spec = services_of(interaction).catalog.get(job.model)
+        # The same input with a new seed, judged as a fresh request where it is pressed.
         await submit_request(
-            interaction,
-            kind="reroll",
-            model_id=job.model,
-            options={},
-            parent=job,
-            input_override=reroll_input(spec, job.input, rng=new_seed),
+            interaction, kind="reroll", model_id=None, options={}, reuse=Reuse(job, new_seed=True)
         )
 
 
@@ -121,6 +116,9 @@ class InfoButton(JobButton, template=job_template("info")):
     action = "info"
 
     async def act(self, interaction: discord.Interaction, job: Job) -> None:
+        # Like /show: to anyone else, a job they may not see does not exist.
+        if not can_view_job(interaction, job):
+            raise UserFacingError("refusal.job_not_found")
         services = services_of(interaction)
         embed = info_embed(services.messages, services.catalog, job, locale_of(interaction))
         await interaction.response.send_message(embed=embed, ephemeral=True)
@@ -130,7 +128,8 @@ class DeleteButton(JobButton, template=job_template("delete")):
     action = "delete"
 
     async def act(self, interaction: discord.Interaction, job: Job) -> None:
-        if not (interaction.user.id == job.user_id or is_moderator(interaction.permissions)):
+        # Judged in the job's channel: pressing it on a /show copy elsewhere grants nothing.
+        if not can_delete_job(interaction, job):
             raise UserFacingError("refusal.not_moderator")
         await interaction.response.defer(ephemeral=True, thinking=True)
         target = job.result_message_id or job.message_id
@@ -157,8 +156,9 @@ class BlockButton(JobButton, template=job_template("block")):
     action = "block"
 
     async def act(self, interaction: discord.Interaction, job: Job) -> None:
-        if not is_moderator(interaction.permissions) or interaction.guild_id is None:
-            raise UserFacingError("refusal.not_moderator")
+        if not can_block_from(interaction, job):
+            raise UserFacingError("refusal.manage_server_required")
+        assert interaction.guild_id is not None  # can_block_from: the job's server
         services = services_of(interaction)
         await services.guild_config.block_user(
             interaction.guild_id, job.user_id, blocked_by=interaction.user.id

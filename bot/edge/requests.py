@@ -9,12 +9,20 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.catalog import InputPolicy, InputValidationError, UnknownModelError, build_input
+from bot.catalog import (
+    InputPolicy,
+    InputValidationError,
+    ModelSpec,
+    UnknownModelError,
+    build_input,
+    reuse_input,
+)
+from bot.edge.access import can_view_job
 from bot.edge.components import pending_view, result_view
 from bot.edge.context import locale_of, request_context, scheduler_of, services_of
 from bot.edge.errors import send_ephemeral
@@ -23,6 +31,7 @@ from bot.errors import UserFacingError
 from bot.jobs.model import Job, JobStatus, NewJob
 
 if TYPE_CHECKING:
+    from bot.catalog import Problem
     from bot.scheduler import JobScheduler
     from bot.services import Services
 
@@ -33,6 +42,17 @@ EDIT_IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif")
 MAX_EDIT_IMAGE_BYTES = 20 * 1024 * 1024
 DEFAULT_EDIT_MODEL = "black-forest-labs/flux-kontext-pro"
 EDIT_KINDS = ("edit", "edit_result")
+# How far up a chain of re-rolls the command that made the first input is looked for.
+MAX_REROLL_CHAIN = 50
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """Start the new job from a past job's input (Re-roll; later Vary and Remix): the options
+    given to `submit_request` change it, and `new_seed` draws another seed."""
+
+    job: Job
+    new_seed: bool = False
 
 
 def new_seed() -> int:
@@ -59,16 +79,25 @@ def problem_params(services: Services, locale: str, problem: Any) -> dict[str, A
         params["multiple"] = raw["multiple_of"]
     if isinstance(raw.get("requires"), dict):
         params["requirement"] = ", ".join(f"{k}={v}" for k, v in raw["requires"].items())
+    if "allowed" in raw and not raw["allowed"]:
+        params["allowed"] = "—"
     if "expected" in raw:
         params["expected"] = services.messages.t(locale, f"type.{raw['expected']}")
     return params
+
+
+def _problem_key(problem: Problem) -> str:
+    # A safety setting refused by the channel's NSFW policy says where it would be allowed.
+    if problem.code == "not_user_controllable" and problem.params.get("reason") == "nsfw_policy":
+        return "validation.not_allowed_here"
+    return f"validation.{problem.code}"
 
 
 def validation_text(services: Services, locale: str, error: Any) -> str:
     lines = []
     for problem in error.problems:
         params = problem_params(services, locale, problem)
-        lines.append("• " + services.messages.t(locale, f"validation.{problem.code}", **params))
+        lines.append("• " + services.messages.t(locale, _problem_key(problem), **params))
     return "\n".join(lines)[:1900]
 
 
@@ -92,19 +121,27 @@ async def submit_request(
     options: Mapping[str, Any],
     extra: str | None = None,
     parent: Job | None = None,
-    input_override: dict[str, Any] | None = None,
+    reuse: Reuse | None = None,
 ) -> Job | None:
-    """Validate, admit, acknowledge with the pending message, then hand the job over."""
+    """Validate, admit, acknowledge with the pending message, then hand the job over.
+
+    The one door every job passes, whether from a command, a form, or a stored input
+    (`reuse`): the input is validated with the policy of the channel where the interaction
+    happens now, and admission judges the member there, with the server's current rules.
+    """
     services = services_of(interaction)
     locale = locale_of(interaction)
     ctx = request_context(interaction)
     config = await services.guild_config.get(interaction.guild_id) if interaction.guild_id else None
+    if reuse is not None:
+        parent = parent or reuse.job
+        model_id = model_id or reuse.job.model
     if model_id is None:
         if kind in EDIT_KINDS:
             model_id = DEFAULT_EDIT_MODEL
         else:
             model_id = (config.default_model if config else None) or services.settings.default_model
-    prompt = str(options.get("prompt") or (input_override or {}).get("prompt") or "")
+    prompt = str(options.get("prompt") or (reuse.job.prompt if reuse else "") or "")
     new = NewJob(
         kind=kind,
         user_id=interaction.user.id,
@@ -122,20 +159,29 @@ async def submit_request(
         parent_id=parent.id if parent else None,
         upload_limit=getattr(interaction, "filesize_limit", None),
     )
+    policy = InputPolicy(
+        age_restricted_channel=ctx.channel_age_restricted,
+        allow_nsfw=bool(config and config.allow_nsfw),
+    )
     try:
         spec = services.catalog.get(model_id)
-        if kind in EDIT_KINDS and spec.image_field is None:
-            raise UserFacingError(
-                "validation.option_not_accepted", option="image", model=spec.label
-            )
-        if input_override is not None:
-            model_input = input_override
-        else:
-            policy = InputPolicy(
-                age_restricted_channel=ctx.channel_age_restricted,
-                allow_nsfw=bool(config and config.allow_nsfw),
-            )
+        if reuse is None:
+            check_model_serves(kind, spec)
             model_input = build_input(spec, options, extra=extra, policy=policy, rng=new_seed)
+        else:
+            origin = await first_command_of(services, reuse.job)
+            check_model_serves(origin, spec)
+            model_input = reuse_input(
+                spec,
+                reuse.job.input,
+                policy=policy,
+                options=options,
+                new_seed=reuse.new_seed,
+                # /edit, "Edit image" and the Edit form take their image from Discord; an
+                # image in any other stored input was typed by someone (before extra refused it).
+                images_from_discord=origin in EDIT_KINDS,
+                rng=new_seed,
+            )
     except UnknownModelError:
         await services.admission.record_refusal(new, "validation", f"unknown model {model_id}")
         await send_ephemeral(
@@ -186,6 +232,28 @@ async def submit_request(
     return job
 
 
+def check_model_serves(kind: str, spec: ModelSpec) -> None:
+    """The model can serve this command: /edit needs a model that takes an image, /imagine one
+    that needs none (an image-edit model is refused with a pointer to /edit)."""
+    if kind in EDIT_KINDS and spec.image_field is None:
+        raise UserFacingError("validation.option_not_accepted", option="image", model=spec.label)
+    if kind == "imagine" and not spec.usable_for("text-to-image"):
+        raise UserFacingError("validation.model_needs_image", model=spec.label)
+
+
+async def first_command_of(services: Services, job: Job) -> str:
+    """The kind of the command that made a job's input: a re-roll's is its parent's, and so on
+    up the chain (a parent deleted by /forget-me ends it as "reroll", trusted with nothing)."""
+    for _ in range(MAX_REROLL_CHAIN):
+        if job.kind != "reroll" or job.parent_id is None:
+            break
+        found = await services.jobs.get(job.parent_id)
+        if found is None:
+            break
+        job = found
+    return job.kind
+
+
 def _expected_position(scheduler: JobScheduler) -> int | None:
     """Where a job admitted now will stand in line (None: it starts at once)."""
     queued = len(scheduler.queue_positions())
@@ -228,11 +296,8 @@ async def show_job(interaction: discord.Interaction, job_id: int) -> None:
     services = services_of(interaction)
     locale = locale_of(interaction)
     job = await services.jobs.get(job_id)
-    visible = job is not None and (
-        job.user_id == interaction.user.id
-        or (job.guild_id is not None and job.guild_id == interaction.guild_id)
-    )
-    if job is None or not visible or job.status is JobStatus.REFUSED:
+    # A job the member may not see is answered exactly like an id that does not exist.
+    if job is None or job.status is JobStatus.REFUSED or not can_view_job(interaction, job):
         raise UserFacingError("refusal.job_not_found")
     link = message_link(job.guild_id, job.channel_id, job.result_message_id or job.message_id)
     content = services.messages.t(locale, "show.link", url=link) if link else None

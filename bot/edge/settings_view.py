@@ -36,6 +36,9 @@ TERMS_SHOWN_CHARS = 3900
 # `settings.blocked_terms.<code>`.
 ERROR_KEYS = {
     "limit_out_of_range": "settings.limit.out_of_range",
+    "limit_above_operator": "settings.limit.above_operator",
+    "limit_below_operator": "settings.limit.below_operator",
+    "limit_not_unlimited": "settings.limit.not_unlimited",
     "limit_not_per_role": "settings.limit.role_not_supported",
     "pattern_invalid": "settings.blocked_terms.invalid_regex",
 }
@@ -51,8 +54,11 @@ class ShownDefaults(LimitDefaults, Protocol):
 def refusal(error: GuildConfigError) -> UserFacingError:
     """The sentence for a /settings value the store refused, with the data it carries."""
     key = ERROR_KEYS.get(error.code, f"settings.blocked_terms.{error.code}")
-    if error.code == "limit_out_of_range":
-        return UserFacingError(key, min=error.params["minimum"], max=error.params["maximum"])
+    if error.code.startswith("limit_") and "minimum" in error.params:
+        params = {"min": error.params["minimum"], "max": error.params["maximum"]}
+        if "operator" in error.params:  # the refusal is about the operator's value: name it
+            params["operator"] = error.params["operator"]
+        return UserFacingError(key, **params)
     return UserFacingError(key, **error.params)
 
 
@@ -79,6 +85,16 @@ def default_value(messages: Messages, locale: str, kind: LimitKind, defaults: Li
     return messages.t(locale, "settings.bot_default", value=value)
 
 
+def own_value(
+    messages: Messages, locale: str, kind: LimitKind, own: int, defaults: LimitDefaults
+) -> str:
+    """A server's or a role's stored value as it applies: within the operator's, marked when a
+    value stored earlier is read as the operator's instead (docs/decisions/015)."""
+    applied = kind.effective(own, kind.operator_value(defaults))
+    shown = limit_value(messages, locale, kind, applied)
+    return shown if applied == own else messages.t(locale, "settings.capped", value=shown)
+
+
 def limit_lines(
     messages: Messages, locale: str, config: GuildConfig, defaults: LimitDefaults
 ) -> list[str]:
@@ -90,7 +106,7 @@ def limit_lines(
         value = (
             default_value(messages, locale, kind, defaults)
             if own is None
-            else limit_value(messages, locale, kind, own)
+            else own_value(messages, locale, kind, own, defaults)
         )
         label = limit_label(messages, locale, kind)
         lines.append(t(locale, "settings.limit_line", limit=label, value=value))
@@ -105,7 +121,7 @@ def limit_lines(
                     "settings.role_limit_line",
                     role=f"<@&{role.role_id}>",
                     limit=limit_label(messages, locale, kind),
-                    value=limit_value(messages, locale, kind, own),
+                    value=own_value(messages, locale, kind, own, defaults),
                 )
             )
     return lines

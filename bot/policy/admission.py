@@ -2,24 +2,33 @@
 
 Every request ends here as exactly one jobs row: an accepted job (status queued) or a refused
 request (status refused, with its reason). The checks and the insert share one transaction
-under the locks `admit:<guild id>` and `admit-user:<user id>`, so two commands racing for the
-last image of a quota, or for a user's last active job in two servers, are admitted once
+under the locks `admit:<guild id>` and `admit-user:<user id>` (and `admit-bot` when the
+operator caps the whole bot's day), so two commands racing for the last image of a quota, or
+for a user's last active job in two servers, are admitted once
 (docs/decisions/007-quotas-in-one-transaction.md).
+
+The environment's limits are the operator's ceilings (docs/decisions/015): a server's and a
+role's values are read within them (`LimitKind.effective`), USER_DAILY_LIMIT counts a user's
+images in every server and DM, and BOT_DAILY_LIMIT every image of the bot.
 
 Order of checks, first refusal wins:
 
-1. the user is blocked in this server;
-2. the channel is not in the server's allowed channels (a thread counts as its parent);
-3. the member holds none of the allowed roles;
-4. the prompt contains a blocked term (the user gets a neutral sentence; the term is kept in
+1. the user is on the operator's block list (every server and DM);
+2. a direct message, when the operator has not opened DMs (ALLOW_DMS);
+3. the user is blocked in this server;
+4. the channel is not in the server's allowed channels (a thread counts as its parent);
+5. the member holds none of the allowed roles;
+6. the prompt contains a blocked term (the user gets a neutral sentence; the term is kept in
    refusal_detail for moderators and never shown to the user);
-5. the cooldown since the user's last accepted request here has not passed;
-6. the user already has the maximum of active jobs (queued, submitting, running, delivering,
+7. the cooldown since the user's last accepted request here has not passed;
+8. the user already has the maximum of active jobs (queued, submitting, running, delivering,
    counted across every server because they share the scheduler);
-7. the user's images today (UTC) here, plus this request's, would pass the daily limit;
-8. the server's images today, plus this request's, would pass the server's daily limit.
+9. the user's images today (UTC) here, plus this request's, would pass the daily limit here;
+10. the user's images today in every server and DM would pass the operator's USER_DAILY_LIMIT;
+11. the server's images today, plus this request's, would pass the server's daily limit;
+12. the bot's images today would pass BOT_DAILY_LIMIT.
 
-Moderators (Manage Server) skip 2 and 3, so they can test anywhere, but nothing else: a blocked
+Moderators (Manage Server) skip 4 and 5, so they can test anywhere, but nothing else: a blocked
 term is blocked for everyone, and quotas protect the API key whoever asks.
 """
 
@@ -35,6 +44,7 @@ from bot.jobs.model import Job, JobStatus, NewJob
 from bot.policy.moderation import CompiledTerms, TermCache, compile_terms
 from bot.storage.base import Database
 from bot.storage.guild_config import (
+    LIMIT_KINDS,
     MAX_COOLDOWN_SECONDS,
     BlockedTerm,
     GuildConfig,
@@ -47,6 +57,8 @@ from bot.storage.usage import UsageStore
 from bot.storage.usage_log import DAY, day_start
 
 REFUSAL_REASONS = (
+    "bot_blocked",
+    "dms_closed",
     "user_blocked",
     "channel_not_allowed",
     "role_not_allowed",
@@ -54,13 +66,15 @@ REFUSAL_REASONS = (
     "cooldown",
     "active_jobs",
     "user_daily_limit",
+    "user_daily_total",
     "guild_daily_limit",
+    "bot_daily_limit",
     "validation",
 )
 
 
 class LimitDefaults(Protocol):
-    """The environment's limits (`bot.settings.Settings` is one)."""
+    """The environment's limits, the operator's ceilings (`bot.settings.Settings` is one)."""
 
     @property
     def user_daily_limit(self) -> int: ...
@@ -70,6 +84,10 @@ class LimitDefaults(Protocol):
     def user_cooldown_seconds(self) -> int: ...
     @property
     def user_max_active_jobs(self) -> int: ...
+    @property
+    def bot_daily_limit(self) -> int: ...
+    @property
+    def allow_dms(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -80,6 +98,8 @@ class DefaultLimits:
     guild_daily_limit: int = 0
     user_cooldown_seconds: int = 0
     user_max_active_jobs: int = 2
+    bot_daily_limit: int = 0
+    allow_dms: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,10 +120,12 @@ class RequestContext:
 class Refusal:
     """A refused request: why, the data the user's sentence needs, and its logged row.
 
-    params by reason — user_daily_limit / guild_daily_limit: limit, used, requested, reset
-    (epoch of the next UTC midnight); cooldown: retry (epoch when it ends), seconds;
-    active_jobs: limit, active; channel_not_allowed: channels; role_not_allowed: roles;
-    blocked_term, user_blocked: nothing (the term is never shown to the user).
+    params by reason — user_daily_limit / user_daily_total / guild_daily_limit: limit, used,
+    requested, reset (epoch of the next UTC midnight); bot_daily_limit: reset only (the user
+    is not told the bot's figures; refusal_detail keeps them); cooldown: retry (epoch when it
+    ends), seconds; active_jobs: limit, active; channel_not_allowed: channels;
+    role_not_allowed: roles; blocked_term, user_blocked, bot_blocked, dms_closed: nothing (the
+    term is never shown to the user).
     """
 
     reason: str
@@ -113,12 +135,23 @@ class Refusal:
 
 @dataclass(frozen=True)
 class EffectiveLimits:
-    """The limits that apply to one member in one place. 0 means no limit (no cooldown)."""
+    """The limits that apply to one member in one place. 0 means no limit (no cooldown).
+
+    `user_daily` counts the member's images here; `user_daily_total` (USER_DAILY_LIMIT) their
+    images in every server and DM; `bot_daily` (BOT_DAILY_LIMIT) every image of the bot.
+    """
 
     user_daily: int
     guild_daily: int
     cooldown_seconds: int
     active_jobs: int
+    user_daily_total: int = 0
+    bot_daily: int = 0
+
+
+# Taken after the server's and the user's locks, always last, so no two admissions wait on
+# each other in a cycle.
+BOT_LOCK = "admit-bot"
 
 
 def _best_cap(current: int, offered: int) -> int:
@@ -154,40 +187,49 @@ class Admission:
     # ----- limits ----------------------------------------------------------------------------
 
     def limits_for(self, config: GuildConfig, role_ids: Iterable[int]) -> EffectiveLimits:
-        """Environment defaults, then the server's overrides, then the member's best role.
+        """The operator's ceilings, the server's values within them, then the member's roles.
 
-        Roles only ever raise a member's allowance (higher daily images and active jobs, a
-        shorter cooldown; 0 = unlimited wins); a role never lowers the server's values.
+        A server's value is read within the operator's (`LimitKind.effective`: not set, or a 0
+        stored before the ceilings, is the operator's value). A role may give its members more
+        than the server's value (higher counts, a shorter cooldown; the best role wins) but
+        never more than the operator's ceiling, since its value is read the same way.
         """
         d = self.defaults
 
-        def pick(override: int | None, default: int) -> int:
-            return default if override is None else override
+        def read(code: str, stored: int | None) -> int:
+            kind = LIMIT_KINDS[code]
+            return kind.effective(stored, kind.operator_value(d))
 
-        daily = pick(config.user_daily_limit, d.user_daily_limit)
-        cooldown = pick(config.user_cooldown_seconds, d.user_cooldown_seconds)
-        active = pick(config.user_max_active_jobs, d.user_max_active_jobs)
+        daily = read("user_daily", config.user_daily_limit)
+        cooldown = read("cooldown", config.user_cooldown_seconds)
+        active = read("active_jobs", config.user_max_active_jobs)
         held = frozenset(role_ids)
         for role in config.role_limits:
             if role.role_id not in held:
                 continue
             if role.user_daily_limit is not None:
-                daily = _best_cap(daily, role.user_daily_limit)
+                daily = _best_cap(daily, read("user_daily", role.user_daily_limit))
             if role.user_max_active_jobs is not None:
-                active = _best_cap(active, role.user_max_active_jobs)
+                active = _best_cap(active, read("active_jobs", role.user_max_active_jobs))
             if role.user_cooldown_seconds is not None:
-                cooldown = min(cooldown, role.user_cooldown_seconds)
+                cooldown = min(cooldown, read("cooldown", role.user_cooldown_seconds))
         return EffectiveLimits(
             user_daily=daily,
-            guild_daily=pick(config.guild_daily_limit, d.guild_daily_limit),
+            guild_daily=read("guild_daily", config.guild_daily_limit),
             cooldown_seconds=cooldown,
             active_jobs=active,
+            user_daily_total=d.user_daily_limit,
+            bot_daily=d.bot_daily_limit,
         )
 
     # ----- the decision ----------------------------------------------------------------------
 
     async def admit(self, new: NewJob, ctx: RequestContext) -> Job | Refusal:
-        """Record the request and return the queued Job, or record and return a Refusal."""
+        """Record the request and return the queued Job, or record and return a Refusal.
+
+        Nothing that starts a job skips this: commands, forms and buttons that reuse a stored
+        input all come here with the place and the member as they are now.
+        """
         if new.user_id != ctx.user_id or new.guild_id != ctx.guild_id:
             raise ValueError("NewJob and RequestContext describe different users or servers")
         lock = "admit:dm" if ctx.guild_id is None else f"admit:{ctx.guild_id}"
@@ -250,12 +292,19 @@ class Admission:
             now=now,
             recent_since=now - longest,
             guild_daily_default=self.defaults.guild_daily_limit,
+            user_daily_everywhere=self.defaults.user_daily_limit,
         )
         roles: tuple[RoleLimit, ...] = ()
         if gid is not None and snap.role_limit_count and ctx.role_ids:
             roles = await self.config.role_limits(gid, conn=tx)
         config = config_from_row(0 if gid is None else gid, snap.settings, roles)
 
+        if snap.operator_blocked:
+            return _Verdict("bot_blocked")
+        if gid is None and not self.defaults.allow_dms:
+            # Commands are declared for servers only, but one registered globally before (or
+            # a button on a result delivered by DM) may still arrive here.
+            return _Verdict("dms_closed")
         if gid is not None:
             if snap.blocked:
                 return _Verdict("user_blocked")
@@ -298,6 +347,14 @@ class Admission:
                     "reset": reset,
                 }
                 return _Verdict("user_daily_limit", params, _detail(params))
+        if limits.user_daily_total and snap.all_images + wanted > limits.user_daily_total:
+            params = {
+                "limit": limits.user_daily_total,
+                "used": snap.all_images,
+                "requested": wanted,
+                "reset": reset,
+            }
+            return _Verdict("user_daily_total", params, _detail(params))
         if gid is not None and limits.guild_daily:
             guild_used = snap.guild_images + snap.anon_guild_images
             if guild_used + wanted > limits.guild_daily:
@@ -308,6 +365,14 @@ class Admission:
                     "reset": reset,
                 }
                 return _Verdict("guild_daily_limit", params, _detail(params))
+        if limits.bot_daily:
+            # Last, and only when set: from here to the commit every admission in every process
+            # waits for this lock, so the whole bot's count is exact but held as briefly as can be.
+            async with tx.transaction(lock=BOT_LOCK) as locked:
+                bot_used = await self.usage.bot_images_today(locked, now)
+            if bot_used + wanted > limits.bot_daily:
+                detail = {"limit": limits.bot_daily, "used": bot_used, "requested": wanted}
+                return _Verdict("bot_daily_limit", {"reset": reset}, _detail(detail))
         return None
 
     # ----- /usage me -------------------------------------------------------------------------
@@ -315,7 +380,11 @@ class Admission:
     async def remaining(
         self, user_id: int, guild_id: int | None, role_ids: Iterable[int] = ()
     ) -> dict[str, Any]:
-        """Today's allowance for /usage me. `*_remaining` is None when there is no limit."""
+        """Today's allowance for /usage me. `*_remaining` is None when there is no limit.
+
+        The daily figures are those of the limit that leaves the fewest images: this server's,
+        or the operator's across every server and DM.
+        """
         db = self.store.db
         now = self.clock.now()
         today = day_start(now)
@@ -328,6 +397,13 @@ class Admission:
             db, user_id, guild_id, now, since
         )
         used += anon_images
+        daily_limit = limits.user_daily
+        if limits.user_daily_total:
+            # Every server and DM together: shown instead when it leaves fewer images.
+            everywhere = await self.usage.user_images_everywhere(db, user_id, today)
+            everywhere += await self.usage.anonymous.user_images_everywhere(db, user_id, now)
+            if not daily_limit or limits.user_daily_total - everywhere < daily_limit - used:
+                daily_limit, used = limits.user_daily_total, everywhere
         guild_used = 0
         if guild_id is not None:
             guild_used = await self.usage.guild_images_since(db, guild_id, today)
@@ -339,9 +415,9 @@ class Admission:
             else None
         )
         return {
-            "user_daily_limit": limits.user_daily,
+            "user_daily_limit": daily_limit,
             "used": used,
-            "remaining": max(0, limits.user_daily - used) if limits.user_daily else None,
+            "remaining": max(0, daily_limit - used) if daily_limit else None,
             "guild_daily_limit": limits.guild_daily if guild_id is not None else 0,
             "guild_used": guild_used,
             "guild_remaining": (

@@ -96,6 +96,18 @@ class AnonymousUsage:
             float(last) if last is not None and last >= since else None
         )
 
+    async def user_images_everywhere(self, conn: Database, user_id: int, now: float) -> int:
+        """Today's images kept for a forgotten user, in every server and DM together."""
+        salt = await self.salt(conn)
+        if salt is None:
+            return 0
+        value = await conn.fetchval(
+            "SELECT SUM(images) FROM anonymous_usage WHERE user_hash = ? AND day = ?",
+            self.user_hash(salt, user_id),
+            day_key(now),
+        )
+        return int(value or 0)
+
     async def guild_images(self, conn: Database, guild_id: int, now: float) -> int:
         value = await conn.fetchval(
             "SELECT SUM(images) FROM anonymous_usage WHERE guild_id = ? AND day = ?",

@@ -51,9 +51,15 @@ from bot.storage.guild_model import (
 
 
 class GuildConfigStore:
-    def __init__(self, db: Database, clock: Clock | None = None) -> None:
+    def __init__(self, db: Database, clock: Clock | None = None, *, operator: Any = None) -> None:
         self.db = db
         self.clock = clock or SystemClock()
+        # The environment's limits (`Settings`), the ceilings a server's limits stay within;
+        # None: no ceilings (a store used outside the bot, e.g. by a test).
+        self.operator = operator
+
+    def _ceiling(self, spec: LimitKind) -> int:
+        return spec.operator_value(self.operator)
 
     # ----- reading -------------------------------------------------------------------------
 
@@ -166,12 +172,13 @@ class GuildConfigStore:
     ) -> GuildConfig:
         """Set one limit (a `LIMIT_KINDS` code) for the whole server, or for one role.
 
-        0 means no limit. None goes back to the environment's value for the server, and
-        removes the role's own value for a role. Raises GuildConfigError when the value is out
-        of the kind's bounds, or when the kind is server-wide only and a role is given.
+        A value may only be stricter than the operator's (`LimitKind.check`). None goes back to
+        the environment's value for the server, and removes the role's own value for a role.
+        Raises GuildConfigError when the value is out of bounds, or when the kind is server-wide
+        only and a role is given.
         """
         spec = limit_kind(kind)
-        checked = spec.check(value)
+        checked = spec.check(value, self._ceiling(spec))
         if role_id is None:
             return await self._set(guild_id, spec.column, checked)
         if spec.role_field is None:
@@ -214,11 +221,15 @@ class GuildConfigStore:
     ) -> RoleLimit:
         """Give a role its own limits, replacing any it had.
 
-        0 means no limit; None means the role does not change that limit.
+        Each within the operator's, as for the server; None means the role does not change it.
         """
-        daily = LIMIT_KINDS["user_daily"].check(user_daily_limit)
-        cooldown = LIMIT_KINDS["cooldown"].check(user_cooldown_seconds)
-        active = LIMIT_KINDS["active_jobs"].check(user_max_active_jobs)
+        kinds = [LIMIT_KINDS[code] for code in ("user_daily", "cooldown", "active_jobs")]
+        daily, cooldown, active = (
+            kind.check(value, self._ceiling(kind))
+            for kind, value in zip(
+                kinds, (user_daily_limit, user_cooldown_seconds, user_max_active_jobs), strict=True
+            )
+        )
         if daily is None and cooldown is None and active is None:
             raise GuildConfigError(
                 "role_limit_empty",

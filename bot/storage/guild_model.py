@@ -1,7 +1,9 @@
 """What a server's /settings are: the values GuildConfigStore keeps, and how rows become them.
 
 A server that never ran /settings has no row and gets `GuildConfig`'s defaults, which mean
-"use the environment's values". None in a limit means the same; 0 means no limit.
+"use the environment's values". None in a limit means the same. A limit is read within the
+operator's ceiling (`guild_limits.LimitKind.effective`): a 0 stored before the ceilings, which
+meant "no limit", reads as the operator's value; /settings no longer stores 0.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ class GuildConfigError(ValueError):
 
 @dataclass(frozen=True)
 class RoleLimit:
-    """A role's overrides in one server: None leaves that limit alone, 0 means no limit."""
+    """A role's overrides in one server: None leaves that limit alone; a value is read within
+    the operator's ceiling (a 0 stored earlier reads as the operator's value)."""
 
     guild_id: int
     role_id: int
@@ -43,7 +46,8 @@ class BlockedUser:
 
 @dataclass(frozen=True)
 class GuildConfig:
-    """A server's policy. None in a limit means "the environment's default"; 0 means no limit."""
+    """A server's policy. None in a limit means "the environment's value"; values are read
+    within the operator's ceilings (`LimitKind.effective`), never used raw."""
 
     guild_id: int
     allowed_channel_ids: frozenset[int] = frozenset()

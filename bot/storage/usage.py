@@ -36,6 +36,7 @@ class AdmissionSnapshot:
 
     settings: dict[str, Any]  # the guild_settings columns; all None when the server has none
     blocked: bool
+    operator_blocked: bool  # on the operator's block list (every server and DM)
     role_limit_count: int
     last_request: float | None  # latest accepted request here since `recent_since`
     active: int  # active jobs in every server
@@ -44,6 +45,9 @@ class AdmissionSnapshot:
     anon_last: float | None  # their latest request kept after /forget-me
     anon_guild_images: int  # today's images kept for the server after /forget-me
     guild_images: int  # counted images in the server today (0 when no daily cap applies)
+    # The user's counted images today in every server and DM, /forget-me's counters included
+    # (0 when the operator set no USER_DAILY_LIMIT).
+    all_images: int = 0
 
 
 class UsageStore:
@@ -53,7 +57,7 @@ class UsageStore:
         # /forget-me's counters and salt; admission adds a forgotten user's images to theirs.
         self.anonymous = AnonymousUsage(db, self.clock)
 
-    # ----- what admission reads (indexed: jobs_user_created, jobs_guild_created, ...) --------
+    # ----- what admission reads (each from a covering index: migrations 020 and 041) ---------
 
     async def admission_snapshot(
         self,
@@ -64,13 +68,16 @@ class UsageStore:
         now: float,
         recent_since: float,
         guild_daily_default: int = 0,
+        user_daily_everywhere: int = 0,
     ) -> AdmissionSnapshot:
         """Everything admission reads about a member and a server, in one statement.
 
         One round trip matters: admission runs before Discord's acknowledgement, and each
         statement is a thread hop in aiosqlite. The server's images today are summed only when
-        a daily cap applies (the server's, else `guild_daily_default`); CASE evaluates the
-        subquery lazily. Each scalar subquery uses its own index; on
+        a daily cap may apply (the server's own, or the operator's `guild_daily_default`, which
+        also applies when the server stored 0 before the ceilings), and the user's images
+        in every server only when the operator caps them (`user_daily_everywhere`); CASE
+        evaluates the subqueries lazily. Each scalar subquery uses its own index; on
         PostgreSQL the single statement also sees one consistent snapshot, so a concurrent
         /forget-me is counted exactly once (either as rows or as counters).
         """
@@ -85,6 +92,8 @@ class UsageStore:
             SELECT s.*,
               (SELECT COUNT(*) FROM guild_blocked_users
                  WHERE guild_id = ? AND user_id = ?) AS x_blocked,
+              (SELECT COUNT(*) FROM operator_blocked_users WHERE user_id = ?)
+                 AS x_operator_blocked,
               (SELECT COUNT(*) FROM guild_role_limits WHERE guild_id = ?) AS x_role_limits,
               (SELECT salt FROM anonymous_salt WHERE id = 1) AS x_salt,
               (SELECT MAX(created_at) FROM jobs
@@ -101,13 +110,21 @@ class UsageStore:
                  WHERE guild_id = ? AND user_hash = ? AND day >= ?) AS x_anon_last,
               (SELECT SUM(images) FROM anonymous_usage
                  WHERE guild_id = ? AND day = ?) AS x_anon_guild_images,
-              CASE WHEN COALESCE(s.guild_daily_limit, ?) > 0 THEN
+              CASE WHEN COALESCE(s.guild_daily_limit, 0) > 0 OR ? > 0 THEN
                 (SELECT SUM(image_count) FROM jobs
                    WHERE guild_id = ? AND created_at >= ? AND {COUNTED})
-              END AS x_guild_images
+              END AS x_guild_images,
+              CASE WHEN ? > 0 THEN
+                (SELECT SUM(image_count) FROM jobs
+                   WHERE user_id = ? AND created_at >= ? AND {COUNTED})
+              END AS x_all_images,
+              CASE WHEN ? > 0 THEN
+                (SELECT SUM(images) FROM anonymous_usage WHERE user_hash = ? AND day = ?)
+              END AS x_anon_all_images
             FROM (SELECT 1 AS one) AS x LEFT JOIN guild_settings s ON s.guild_id = ?
             """,
             guild_id,
+            user_id,
             user_id,
             guild_id,
             user_id,
@@ -128,20 +145,30 @@ class UsageStore:
             guild_daily_default,
             guild_id,
             today,
+            user_daily_everywhere,
+            user_id,
+            today,
+            user_daily_everywhere,
+            hashed,
+            day_key(now),
             guild_id,
         )
         assert row is not None  # the LEFT JOIN always yields one row
         anon_images = int(row["x_anon_images"] or 0)
         anon_last = row["x_anon_last"]
+        anon_all = int(row["x_anon_all_images"] or 0)
         if hashed is None and row["x_salt"] is not None:
             # First sight of the salt in this process: look the user up once the slow way.
             self.anonymous.remember_salt(str(row["x_salt"]))
             anon_images, anon_last = await self.anonymous.user_today(
                 conn, user_id, guild_id, now, recent_since
             )
+            if user_daily_everywhere > 0:
+                anon_all = await self.anonymous.user_images_everywhere(conn, user_id, now)
         return AdmissionSnapshot(
             settings={k: v for k, v in row.items() if not k.startswith("x_") and k != "one"},
             blocked=bool(row["x_blocked"]),
+            operator_blocked=bool(row["x_operator_blocked"]),
             role_limit_count=int(row["x_role_limits"] or 0),
             last_request=_float(row["x_last_request"]),
             active=int(row["x_active"] or 0),
@@ -150,7 +177,36 @@ class UsageStore:
             anon_last=_float(anon_last),
             anon_guild_images=int(row["x_anon_guild_images"] or 0),
             guild_images=int(row["x_guild_images"] or 0),
+            all_images=int(row["x_all_images"] or 0) + anon_all,
         )
+
+    async def bot_images_today(self, conn: Database, now: float) -> int:
+        """Every counted image today, in every server and DM, /forget-me's counters included.
+
+        One statement, so on PostgreSQL it sees one snapshot: a concurrent /forget-me is
+        counted once, as rows or as counters (as in `admission_snapshot`).
+        """
+        row = await conn.fetchone(
+            f"""
+            SELECT
+              (SELECT SUM(image_count) FROM jobs WHERE created_at >= ? AND {COUNTED}) AS jobs,
+              (SELECT SUM(images) FROM anonymous_usage WHERE day = ?) AS forgotten
+            """,
+            day_start(now),
+            day_key(now),
+        )
+        assert row is not None
+        return int(row["jobs"] or 0) + int(row["forgotten"] or 0)
+
+    async def user_images_everywhere(self, conn: Database, user_id: int, since: float) -> int:
+        """The user's counted images since `since` in every server and DM (jobs only)."""
+        value = await conn.fetchval(
+            f"SELECT SUM(image_count) FROM jobs WHERE user_id = ? AND created_at >= ?"
+            f" AND {COUNTED}",
+            user_id,
+            since,
+        )
+        return int(value or 0)
 
     async def user_images_since(
         self, conn: Database, user_id: int, guild_id: int | None, since: float

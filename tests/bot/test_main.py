@@ -51,6 +51,7 @@ def test_check_shows_settings_masked_and_exits_0(tmp_path: Path) -> None:
     result = run_cli(["check"], {}, tmp_path)
     assert result.returncode == 0, result.stderr
     assert "MAX_CONCURRENT_JOBS" in result.stdout and " 4" in result.stdout
+    assert "BOT_DAILY_LIMIT" in result.stdout and "ALLOW_DMS" in result.stdout
     assert TOKEN not in result.stdout and "sk-secret-abcdef123456" not in result.stdout
     assert "***3456" in result.stdout and "Configuration OK." in result.stdout
 

@@ -25,6 +25,7 @@ def test_defaults_match_the_design() -> None:
     assert (s.job_timeout_seconds, s.job_lease_seconds) == (600, 30)
     assert s.dev_guild_id is None and s.shard_count is None and s.shard_ids is None
     assert s.log_level == "INFO" and s.models_file is None
+    assert s.bot_daily_limit == 0 and s.allow_dms is False
 
 
 @pytest.mark.parametrize(
@@ -44,6 +45,9 @@ def test_defaults_match_the_design() -> None:
         ({"USER_DAILY_LIMIT": "-1"}, "USER_DAILY_LIMIT", "0 or more"),
         ({"GUILD_DAILY_LIMIT": "1.5"}, "GUILD_DAILY_LIMIT", "whole number"),
         ({"USER_COOLDOWN_SECONDS": "-3"}, "USER_COOLDOWN_SECONDS", "0 or more"),
+        ({"BOT_DAILY_LIMIT": "-1"}, "BOT_DAILY_LIMIT", "0 or more"),
+        ({"BOT_DAILY_LIMIT": "lots"}, "BOT_DAILY_LIMIT", "whole number"),
+        ({"ALLOW_DMS": "maybe"}, "ALLOW_DMS", "must be 1"),
         ({"JOB_TIMEOUT_SECONDS": "5"}, "JOB_TIMEOUT_SECONDS", "10 or more"),
         ({"DEV_GUILD_ID": "abc"}, "DEV_GUILD_ID", "Discord server id"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL", "DEBUG, INFO"),
@@ -87,8 +91,13 @@ def test_values_are_typed() -> None:
             SHARD_IDS="0-1,3",
             COMETAPI_BASE_URL="http://127.0.0.1:9/",
             LOG_LEVEL="debug",
+            BOT_DAILY_LIMIT="500",
+            ALLOW_DMS="1",
         )
     )
+    assert s.bot_daily_limit == 500 and s.allow_dms is True
+    assert dict(s.summary())["ALLOW_DMS"] == "1"
+    assert load_settings(env(ALLOW_DMS="off")).allow_dms is False
     assert s.max_concurrent_jobs == 3 and s.dev_guild_id == 123456789012345678
     assert s.shard_count == 4 and s.shard_ids == (0, 1, 3)
     assert s.cometapi_base_url == "http://127.0.0.1:9" and s.log_level == "DEBUG"
@@ -110,3 +119,19 @@ def test_shard_id_ranges() -> None:
     for bad in ("", "3-1", "a", "1,,2"):
         with pytest.raises(ValueError):
             parse_shard_ids(bad)
+
+
+def test_every_setting_is_in_env_example_and_the_readme() -> None:
+    """Each setting the bot reads is listed in .env.example and in the README's table."""
+    from dataclasses import fields
+    from pathlib import Path
+
+    from bot.settings import Settings
+
+    root = Path(__file__).resolve().parents[2]
+    example = (root / ".env.example").read_text(encoding="utf-8")
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    for field in fields(Settings):
+        name = field.name.upper()
+        assert f"\n{name}=" in example, f"{name} is not in .env.example"
+        assert f"`{name}`" in readme, f"{name} is not in the README's settings table"

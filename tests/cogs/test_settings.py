@@ -306,17 +306,23 @@ async def test_repeated_and_missing_entries_get_their_own_sentences(stack: Stack
 
 
 async def test_limit_values_are_checked_with_a_sentence(stack: Stack) -> None:
-    """Out-of-range values and a per-role server cap are refused in words; nothing is stored."""
+    """Out-of-range values, "no limit", a value above the operator's (USER_MAX_ACTIVE_JOBS=4
+    in the stack) and a per-role server cap are refused in words; nothing is stored."""
     artist = role(stack, "Artist")
     too_long = await settings(stack, "limit", kind="cooldown", value=100_000)
-    assert reply(too_long) == text(stack, "settings.limit.out_of_range", min=0, max=86_400)
+    assert reply(too_long) == text(stack, "settings.limit.out_of_range", min=1, max=86_400)
     negative = await settings(stack, "limit", kind="user_daily", value=-1)
-    assert reply(negative) == text(stack, "settings.limit.out_of_range", min=0, max=1_000_000)
+    assert reply(negative) == text(stack, "settings.limit.out_of_range", min=1, max=1_000_000)
+    unlimited = await settings(stack, "limit", kind="user_daily", value=0)
+    assert reply(unlimited) == text(stack, "settings.limit.not_unlimited", min=1, max=1_000_000)
+    above = await settings(stack, "limit", kind="active_jobs", value=5, role=artist)
+    assert reply(above) == text(stack, "settings.limit.above_operator", operator=4)
     per_role = await settings(stack, "limit", kind="guild_daily", value=5, role=artist)
     assert reply(per_role) == text(stack, "settings.limit.role_not_supported")
     config = await stack.services.guild_config.get(stack.discord.guild.id)
     assert config.user_cooldown_seconds is None and config.user_daily_limit is None
     assert config.guild_daily_limit is None and config.role_limits == ()
+    assert config.user_max_active_jobs is None
 
 
 async def test_blocked_term_refuses_before_any_api_call_without_echoing_it(stack: Stack) -> None:
@@ -386,11 +392,15 @@ async def test_allowed_channels_and_roles_refuse_with_what_would_work(stack: Sta
     assert len(stack.api.requests_for("create")) <= 2  # only the two accepted jobs
 
 
-async def test_role_override_raises_the_daily_limit(stack_factory: Any) -> None:
-    """With USER_DAILY_LIMIT=1 the second image is refused with its reset time; a role
-    override of 3 lets members holding that role go on, and nobody else."""
-    stack: Stack = await stack_factory(USER_DAILY_LIMIT="1")
+async def test_role_override_raises_the_daily_limit_up_to_the_operators(
+    stack_factory: Any,
+) -> None:
+    """With USER_DAILY_LIMIT=3 and the server's 1, the second image is refused with its reset
+    time; a role override of 3 lets members holding that role go on, and nobody else; a role
+    override above the operator's 3 is refused, naming it."""
+    stack: Stack = await stack_factory(USER_DAILY_LIMIT="3")
     fake = stack.discord
+    await settings(stack, "limit", kind="user_daily", value=1)
     assert refused(await imagine(stack, fake.users.member)) is None
     second = await imagine(stack, fake.users.member)
     midnight = (int(stack.services.clock.now()) // DAY + 1) * DAY
@@ -398,6 +408,8 @@ async def test_role_override_raises_the_daily_limit(stack_factory: Any) -> None:
         stack, "refusal.user_daily_limit", limit=1, used=1, requested=1, reset=f"<t:{midnight}:R>"
     )
     artist = role(stack, "Artist")
+    too_many = await settings(stack, "limit", kind="user_daily", value=4, role=artist)
+    assert reply(too_many) == text(stack, "settings.limit.above_operator", operator=3)
     await settings(stack, "limit", kind="user_daily", value=3, role=artist)
     assert refused(await imagine(stack, fake.users.member)) is None
     assert refused(await imagine(stack, fake.users.other_member)) is None

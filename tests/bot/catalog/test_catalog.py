@@ -210,7 +210,6 @@ def test_aspect_ratio_choices_cap_at_25() -> None:
                 "height": "256–1440, multiple of 32",
                 "safety_tolerance": "1–6",
                 "prompt_upsampling": "true, false",
-                "image_prompt": "image URL",
             },
         ),
         (
@@ -224,7 +223,6 @@ def test_aspect_ratio_choices_cap_at_25() -> None:
             {
                 "raw": "true, false",
                 "safety_tolerance": "1–6",
-                "image_prompt": "image URL",
                 "image_prompt_strength": "0–1",
             },
         ),
@@ -247,7 +245,8 @@ def test_aspect_ratio_choices_cap_at_25() -> None:
 def test_describe(
     catalog: Catalog, model_id: str, options: dict[str, str], extra_fields: dict[str, str]
 ) -> None:
-    """describe() lists each option the model takes with its allowed values, then extra-only fields."""
+    """describe() lists each option the model takes with its allowed values, then the fields
+    `extra` may set (never an image: those come from attachments)."""
     description = catalog.describe(model_id)
     assert description.id == model_id
     assert {o.name: o.allowed for o in description.options} == options

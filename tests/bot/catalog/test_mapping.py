@@ -15,7 +15,7 @@ from bot.catalog import (
     ModelSpec,
     build_input,
     edit_input,
-    reroll_input,
+    reuse_input,
 )
 from tests.bot.catalog._data import (
     ALL_MODELS,
@@ -342,11 +342,20 @@ REFUSALS: list[tuple[str, dict[str, Any], Any, list[tuple[str, str | None, dict[
         SCHNELL,
         {"prompt": "p", "count": 2},
         "num_outputs=3",
+        [("extra_option_field", "num_outputs", {"option": "count"})],
+    ),
+    (
+        SCHNELL,
+        {"prompt": "p"},
+        "num_outputs=3",
         [
             (
-                "extra_conflicts_option",
+                "extra_option_field",
                 "num_outputs",
-                {"option": "count", "input_field": "num_outputs"},
+                {
+                    "option": "count",
+                    "allowed": ["num_inference_steps", "go_fast", "megapixels"],
+                },
             )
         ],
     ),
@@ -354,7 +363,39 @@ REFUSALS: list[tuple[str, dict[str, Any], Any, list[tuple[str, str | None, dict[
         SCHNELL,
         {"prompt": "p"},
         "prompt=other",
-        [("extra_conflicts_option", "prompt", {"option": "prompt"})],
+        [("extra_option_field", "prompt", {"option": "prompt"})],
+    ),
+    (
+        DEV,
+        {"prompt": "p"},
+        f"image={IMAGE_URL}",
+        [
+            (
+                "extra_image_field",
+                "image",
+                {
+                    "allowed": [
+                        "prompt_strength",
+                        "num_inference_steps",
+                        "guidance",
+                        "go_fast",
+                        "megapixels",
+                    ]
+                },
+            )
+        ],
+    ),
+    (
+        PRO,
+        {"prompt": "p"},
+        f"image_prompt={IMAGE_URL}",
+        [
+            (
+                "extra_image_field",
+                "image_prompt",
+                {"allowed": ["width", "height", "prompt_upsampling"]},
+            )
+        ],
     ),
     (
         PRO,
@@ -473,28 +514,21 @@ def test_error_text_is_readable(
             {"num_inference_steps": 2, "go_fast": False, "megapixels": "0.25"},
         ),
         (SCHNELL, 'megapixels="1"', {"megapixels": "1"}),
-        (SCHNELL, "num_outputs=3", {"num_outputs": 3}),
-        (SCHNELL, "output_format=jpg", {"output_format": "jpg"}),
         (
             DEV,
             "guidance=3.5; prompt_strength=1; num_inference_steps=50",
             {"guidance": 3.5, "prompt_strength": 1, "num_inference_steps": 50},
         ),
         (DEV, {"guidance": 2, "go_fast": "yes"}, {"guidance": 2, "go_fast": True}),
-        (
-            PRO,
-            "prompt_upsampling=yes; image_prompt=" + IMAGE_URL,
-            {"prompt_upsampling": True, "image_prompt": IMAGE_URL},
-        ),
+        (PRO, "prompt_upsampling=yes", {"prompt_upsampling": True}),
         (ULTRA, "raw=true; image_prompt_strength=0.5", {"raw": True, "image_prompt_strength": 0.5}),
         (KONTEXT_PRO, "prompt_upsampling=on", {"prompt_upsampling": True}),
-        (KONTEXT_MAX, "seed=77", {"seed": 77}),
     ],
 )
 def test_extra_sets_fields(
     catalog: Catalog, model_id: str, extra: Any, expected: dict[str, Any]
 ) -> None:
-    """extra sets any user-controllable field the model declares, typed by the catalog."""
+    """extra sets the model's extra fields (no option feeds them), typed by the catalog."""
     result = build_input(catalog.get(model_id), {"prompt": "p"}, extra=extra, rng=counter())
     for key, value in expected.items():
         assert result[key] == value
@@ -621,8 +655,13 @@ def test_unknown_option_name_is_a_programming_error(catalog: Catalog) -> None:
 def test_reroll_changes_only_the_seed(catalog: Catalog, model_id: str) -> None:
     """Re-roll keeps every field and draws a new seed."""
     spec = catalog.get(model_id)
-    first = build_input(spec, {"prompt": "a cat", "seed": 5}, rng=counter())
-    again = reroll_input(spec, first, rng=counter(5))  # first draw repeats 5, so it must draw again
+    options = {"prompt": "a cat", "seed": 5}
+    if spec.image_field:
+        options["image"] = IMAGE_URL
+    first = build_input(spec, options, rng=counter())
+    again = reuse_input(  # the first draw repeats 5, so it must draw again
+        spec, first, policy=STRICT, new_seed=True, images_from_discord=True, rng=counter(5)
+    )
     assert again["seed"] != 5
     assert {k: v for k, v in again.items() if k != "seed"} == {
         k: v for k, v in first.items() if k != "seed"
@@ -640,7 +679,9 @@ def test_reroll_without_seed_field_keeps_input() -> None:
         "single",
         MappingProxyType({"prompt": FieldSpec("prompt", "string", option="prompt")}),
     )
-    assert reroll_input(spec, {"prompt": "p"}, rng=counter()) == {"prompt": "p"}
+    assert reuse_input(spec, {"prompt": "p"}, policy=STRICT, new_seed=True, rng=counter()) == {
+        "prompt": "p"
+    }
 
 
 @pytest.mark.parametrize(
@@ -692,4 +733,7 @@ def test_missing_required_field() -> None:
     with pytest.raises(InputValidationError) as caught:
         build_input(spec, {"prompt": ""})
     assert refusals(caught) == [("empty_prompt", "prompt"), ("missing_required", "mask")]
-    assert build_input(spec, {"prompt": "p"}, extra={"mask": IMAGE_URL})["mask"] == IMAGE_URL
+    # Only the operator's CLI can name an image field that no option feeds.
+    operator = InputPolicy(operator=True)
+    given = build_input(spec, {"prompt": "p"}, extra={"mask": IMAGE_URL}, policy=operator)
+    assert given["mask"] == IMAGE_URL

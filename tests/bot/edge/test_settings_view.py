@@ -40,10 +40,14 @@ def messages() -> Messages:
 
 
 def test_limit_lines_mark_defaults_and_list_only_a_roles_own_values(messages: Messages) -> None:
-    """A server value replaces the default; a role shows the limits it overrides, no others."""
+    """A server value replaces the default; a role shows the limits it overrides, no others;
+    a value stored before the operator's ceilings shows as the value that applies, marked."""
     t = messages.t
     config = GuildConfig(
-        GUILD, user_daily_limit=7, role_limits=(RoleLimit(GUILD, 5, user_cooldown_seconds=0),)
+        GUILD,
+        user_daily_limit=7,
+        user_max_active_jobs=900,
+        role_limits=(RoleLimit(GUILD, 5, user_cooldown_seconds=0),),
     )
     lines = limit_lines(messages, EN, config, Defaults())
     label = {code: t(EN, f"choice.settings.limit.kind.{code}") for code in LIMIT_KINDS}
@@ -55,8 +59,8 @@ def test_limit_lines_mark_defaults_and_list_only_a_roles_own_values(messages: Me
         t(EN, "settings.limit_line", limit=label["user_daily"], value="7"),
         t(EN, "settings.limit_line", limit=label["guild_daily"], value=default(t(EN, "settings.no_limit"))),
         t(EN, "settings.limit_line", limit=label["cooldown"], value=default(t(EN, "common.seconds", seconds=10))),
-        t(EN, "settings.limit_line", limit=label["active_jobs"], value=default("2")),
-        t(EN, "settings.role_limit_line", role="<@&5>", limit=label["cooldown"], value=t(EN, "settings.no_limit")),
+        t(EN, "settings.limit_line", limit=label["active_jobs"], value=t(EN, "settings.capped", value="2")),
+        t(EN, "settings.role_limit_line", role="<@&5>", limit=label["cooldown"], value=t(EN, "settings.capped", value=t(EN, "common.seconds", seconds=10))),
     ]  # fmt: skip
 
 
@@ -96,9 +100,28 @@ def test_the_overview_lists_a_bounded_number_of_blocked_members(messages: Messag
     ("error", "key", "params"),
     [
         (
-            GuildConfigError("limit_out_of_range", "x", setting="s", minimum=0, maximum=9),
+            GuildConfigError("limit_out_of_range", "x", setting="s", minimum=1, maximum=9),
             "settings.limit.out_of_range",
-            {"min": 0, "max": 9},
+            {"min": 1, "max": 9},
+        ),
+        (
+            GuildConfigError(
+                "limit_above_operator", "x", setting="s", operator=5, minimum=1, maximum=5
+            ),
+            "settings.limit.above_operator",
+            {"min": 1, "max": 5, "operator": 5},
+        ),
+        (
+            GuildConfigError(
+                "limit_below_operator", "x", setting="s", operator=5, minimum=5, maximum=9
+            ),
+            "settings.limit.below_operator",
+            {"min": 5, "max": 9, "operator": 5},
+        ),
+        (
+            GuildConfigError("limit_not_unlimited", "x", setting="s", minimum=1, maximum=9),
+            "settings.limit.not_unlimited",
+            {"min": 1, "max": 9},
         ),
         (GuildConfigError("limit_not_per_role", "x"), "settings.limit.role_not_supported", {}),
         (

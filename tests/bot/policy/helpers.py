@@ -60,12 +60,20 @@ def new_job(
 
 
 def make_admission(
-    jobs: JobStore, config: GuildConfigStore, clock: FakeClock, **limits: int
+    jobs: JobStore,
+    config: GuildConfigStore,
+    clock: FakeClock,
+    *,
+    allow_dms: bool = False,
+    **limits: int,
 ) -> Admission:
+    """An Admission under these operator limits (0, the default for each, means none)."""
     defaults = DefaultLimits(
         user_daily_limit=limits.get("user_daily_limit", 0),
         guild_daily_limit=limits.get("guild_daily_limit", 0),
         user_cooldown_seconds=limits.get("user_cooldown_seconds", 0),
         user_max_active_jobs=limits.get("user_max_active_jobs", 0),
+        bot_daily_limit=limits.get("bot_daily_limit", 0),
+        allow_dms=allow_dms,
     )
     return Admission(store=jobs, config=config, defaults=defaults, clock=clock)

@@ -12,6 +12,7 @@ from bot.policy import Admission, EffectiveLimits, Refusal, RequestContext
 from bot.storage import Database, open_database
 from bot.storage.guild_config import GuildConfig, GuildConfigStore, RoleLimit
 from bot.storage.jobs import JobStore
+from bot.storage.operator_blocks import OperatorBlockStore
 from tests.bot.policy.helpers import (
     CHANNEL,
     GUILD,
@@ -61,6 +62,26 @@ async def admit(
     )
 
 
+async def stored_before_ceilings(
+    config: GuildConfigStore, guild: int, role: int | None = None, **columns: int | None
+) -> None:
+    """Write limit values as an earlier version could (0 meant "no limit"), past the checks."""
+    table, keys = (
+        ("guild_settings", {"guild_id": guild})
+        if role is None
+        else ("guild_role_limits", {"guild_id": guild, "role_id": role})
+    )
+    for column, value in columns.items():
+        names = [*keys, column, "updated_at"]
+        await config.db.execute(
+            f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+            f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {column} = excluded.{column}",
+            *keys.values(),
+            value,
+            0.0,
+        )
+
+
 async def assert_accepted(result: Job | Refusal, jobs: JobStore) -> Job:
     assert isinstance(result, Job), result
     stored = await jobs.get(result.id)
@@ -92,9 +113,10 @@ async def test_user_daily_limit_refuses_at_the_boundary_and_resets_at_utc_midnig
     assert refusal.params == {"limit": 3, "used": 2, "requested": 2, "reset": MIDNIGHT}
     await assert_accepted(await admit(adm, count=1), jobs)  # exactly the limit
     await assert_refused(await admit(adm, count=1), "user_daily_limit", jobs)
-    # Another user and another server have their own counts.
+    # Another user has their own count; another server shares the operator's.
     await assert_accepted(await admit(adm, user=2, count=3), jobs)
-    await assert_accepted(await admit(adm, guild=OTHER_GUILD, count=3), jobs)
+    elsewhere = await assert_refused(await admit(adm, guild=OTHER_GUILD), "user_daily_total", jobs)
+    assert elsewhere.params == {"limit": 3, "used": 3, "requested": 1, "reset": MIDNIGHT}
     clock.set(MIDNIGHT - 0.001)
     await assert_refused(await admit(adm, count=1), "user_daily_limit", jobs)
     clock.set(MIDNIGHT)
@@ -117,22 +139,32 @@ async def test_guild_daily_limit_counts_every_member_and_resets_at_midnight(
     await assert_accepted(await admit(adm, user=4, count=4), jobs)
 
 
-async def test_guild_override_replaces_the_environment_limit(
+async def test_server_values_apply_within_the_operators_ceiling(
     jobs: JobStore, config: GuildConfigStore, clock: FakeClock
 ) -> None:
-    """/settings limits override the environment's, and 0 there means unlimited."""
-    adm = make_admission(jobs, config, clock, user_daily_limit=1)
-    await config.set_user_daily_limit(GUILD, 2)
-    await assert_accepted(await admit(adm, count=2), jobs)
-    await assert_refused(await admit(adm), "user_daily_limit", jobs)
-    await config.set_user_daily_limit(GUILD, 0)
-    await assert_accepted(await admit(adm, count=4), jobs)
-    await config.set_user_daily_limit(GUILD, None)  # back to the environment's 1
-    await assert_accepted(await admit(adm, guild=OTHER_GUILD), jobs)
-    await assert_refused(await admit(adm), "user_daily_limit", jobs)
+    """A lower server value applies; a higher one, or a 0 stored before the ceilings, reads as
+    the operator's; a server cap where the operator set none applies as set."""
+    adm = make_admission(jobs, config, clock, user_daily_limit=3)
+    await config.set_user_daily_limit(GUILD, 1)
+    await assert_accepted(await admit(adm, user=1), jobs)
+    refusal = await assert_refused(await admit(adm, user=1), "user_daily_limit", jobs)
+    assert refusal.params["limit"] == 1
+    for stored in (5, 0, None):
+        await stored_before_ceilings(config, GUILD, user_daily_limit=stored)
+        assert adm.limits_for(await config.get(GUILD), ()).user_daily == 3
+    await assert_accepted(await admit(adm, user=2, count=3), jobs)
+    refusal = await assert_refused(await admit(adm, user=2), "user_daily_limit", jobs)
+    assert refusal.params["limit"] == 3
+    # A server's daily cap stored as 0 ("no limit") before the ceilings is the operator's.
+    capped = make_admission(jobs, config, clock, guild_daily_limit=2)
+    await stored_before_ceilings(config, OTHER_GUILD, guild_daily_limit=0)
+    await assert_accepted(await admit(capped, user=7, guild=OTHER_GUILD, count=2), jobs)
+    await assert_refused(await admit(capped, user=8, guild=OTHER_GUILD), "guild_daily_limit", jobs)
+    await config.set_guild_daily_limit(OTHER_GUILD, None)
+    await jobs.db.execute("DELETE FROM jobs WHERE guild_id = ?", OTHER_GUILD)
     # A server cap set only in /settings (the environment has none) applies too.
     await config.set_guild_daily_limit(OTHER_GUILD, 2)
-    await assert_accepted(await admit(adm, user=5, guild=OTHER_GUILD), jobs)
+    await assert_accepted(await admit(adm, user=5, guild=OTHER_GUILD, count=2), jobs)
     refusal = await assert_refused(
         await admit(adm, user=6, guild=OTHER_GUILD), "guild_daily_limit", jobs
     )
@@ -211,26 +243,32 @@ async def test_concurrent_admits_on_two_connections_respect_the_guild_limit(
         await second.close()
 
 
-async def test_role_overrides_raise_the_daily_limit_and_unlimited_wins(
+async def test_roles_raise_the_servers_daily_limit_up_to_the_operators_ceiling(
     jobs: JobStore, config: GuildConfigStore, clock: FakeClock
 ) -> None:
-    """A role can get a higher or unlimited daily quota; members without it keep the base."""
-    adm = make_admission(jobs, config, clock, user_daily_limit=1)
+    """A role may give more than the server's value but never more than the operator's; a role
+    stored as unlimited (0) before the ceilings gets the operator's value."""
+    adm = make_admission(jobs, config, clock, user_daily_limit=5)
+    await config.set_user_daily_limit(GUILD, 1)
     await config.set_role_limit(GUILD, PATRON, user_daily_limit=3)
-    await config.set_role_limit(GUILD, VIP, user_daily_limit=0)
+    await stored_before_ceilings(config, GUILD, role=VIP, user_daily_limit=0)
     patron = frozenset({PATRON})
     await assert_accepted(await admit(adm, user=1, count=3, roles=patron), jobs)
     await assert_refused(await admit(adm, user=1, roles=patron), "user_daily_limit", jobs)
-    await assert_accepted(await admit(adm, user=2, count=4, roles=frozenset({VIP})), jobs)
-    await assert_accepted(await admit(adm, user=2, count=4, roles=frozenset({VIP, PATRON})), jobs)
+    vip = frozenset({VIP, PATRON})
+    await assert_accepted(await admit(adm, user=2, count=4, roles=vip), jobs)
+    await assert_accepted(await admit(adm, user=2, count=1, roles=vip), jobs)
+    refusal = await assert_refused(await admit(adm, user=2, roles=vip), "user_daily_limit", jobs)
+    assert refusal.params["limit"] == 5
     await assert_accepted(await admit(adm, user=3), jobs)
     await assert_refused(await admit(adm, user=3), "user_daily_limit", jobs)
 
 
-async def test_limits_for_combines_defaults_server_and_roles(
+async def test_limits_for_reads_server_and_roles_within_the_operators_ceilings(
     jobs: JobStore, config: GuildConfigStore, clock: FakeClock
 ) -> None:
-    """Environment → server → best role: max daily and active, shortest cooldown, never lower."""
+    """Operator → server → best role, each read within the operator's values: counts never
+    above them, a cooldown never shorter; the operator's own values ride along."""
     adm = make_admission(
         jobs,
         config,
@@ -238,33 +276,50 @@ async def test_limits_for_combines_defaults_server_and_roles(
         user_daily_limit=50,
         guild_daily_limit=0,
         user_cooldown_seconds=60,
-        user_max_active_jobs=2,
+        user_max_active_jobs=3,
+        bot_daily_limit=900,
     )
     cfg = GuildConfig(
         guild_id=GUILD,
         user_daily_limit=10,
         guild_daily_limit=100,
+        user_cooldown_seconds=120,
+        user_max_active_jobs=1,
         role_limits=(
-            RoleLimit(GUILD, 1, user_daily_limit=20, user_cooldown_seconds=30),
-            RoleLimit(GUILD, 2, user_daily_limit=5, user_max_active_jobs=4),
-            RoleLimit(GUILD, 3, user_cooldown_seconds=90),
+            RoleLimit(GUILD, 1, user_daily_limit=20, user_cooldown_seconds=90),
+            RoleLimit(GUILD, 2, user_daily_limit=5, user_max_active_jobs=2),
+            RoleLimit(GUILD, 3, user_cooldown_seconds=30, user_max_active_jobs=9),
             RoleLimit(GUILD, 4, user_daily_limit=0, user_max_active_jobs=0),
+            RoleLimit(GUILD, 5, user_daily_limit=80),
         ),
     )
-    assert adm.limits_for(cfg, []) == EffectiveLimits(10, 100, 60, 2)
-    assert adm.limits_for(cfg, [1]) == EffectiveLimits(20, 100, 30, 2)
-    assert adm.limits_for(cfg, [2]) == EffectiveLimits(10, 100, 60, 4)
-    assert adm.limits_for(cfg, [1, 2, 3]) == EffectiveLimits(20, 100, 30, 4)
-    assert adm.limits_for(cfg, [3]) == EffectiveLimits(10, 100, 60, 2)
-    assert adm.limits_for(cfg, [4, 1]) == EffectiveLimits(0, 100, 30, 0)
-    assert adm.limits_for(GuildConfig(guild_id=GUILD), [1]) == EffectiveLimits(50, 0, 60, 2)
+
+    def limits(daily: int, cooldown: int, active: int) -> EffectiveLimits:
+        return EffectiveLimits(daily, 100, cooldown, active, user_daily_total=50, bot_daily=900)
+
+    assert adm.limits_for(cfg, []) == limits(10, 120, 1)
+    assert adm.limits_for(cfg, [1]) == limits(20, 90, 1)
+    assert adm.limits_for(cfg, [2]) == limits(10, 120, 2)
+    assert adm.limits_for(cfg, [3]) == limits(10, 60, 3)  # never below 60, never above 3
+    assert adm.limits_for(cfg, [4]) == limits(50, 120, 3)  # "unlimited" stored earlier
+    assert adm.limits_for(cfg, [5]) == limits(50, 120, 1)
+    assert adm.limits_for(cfg, [1, 2, 3]) == limits(20, 60, 3)
+    plain = adm.limits_for(GuildConfig(guild_id=GUILD), [1])
+    assert plain == EffectiveLimits(50, 0, 60, 3, user_daily_total=50, bot_daily=900)
+    # Where the operator set no limit, a server's value is its own, and 0 is still none.
+    open_bot = make_admission(jobs, config, clock)
+    assert open_bot.limits_for(cfg, [1]) == EffectiveLimits(20, 100, 90, 1)
+    assert open_bot.limits_for(cfg, [4]).user_daily == 0
 
 
 async def test_role_cooldown_and_active_overrides_apply(
     jobs: JobStore, config: GuildConfigStore, clock: FakeClock
 ) -> None:
-    """A role's shorter cooldown and larger active-job cap are what admission enforces."""
-    adm = make_admission(jobs, config, clock, user_cooldown_seconds=60, user_max_active_jobs=1)
+    """A role's shorter cooldown and larger active-job cap (within the operator's) are what
+    admission enforces."""
+    adm = make_admission(jobs, config, clock, user_cooldown_seconds=5, user_max_active_jobs=2)
+    await config.set_user_cooldown_seconds(GUILD, 60)
+    await config.set_user_max_active_jobs(GUILD, 1)
     await config.set_role_limit(GUILD, PATRON, user_cooldown_seconds=5, user_max_active_jobs=2)
     roles = frozenset({PATRON})
     await assert_accepted(await admit(adm, roles=roles), jobs)
@@ -446,14 +501,18 @@ async def test_jobs_that_failed_before_the_provider_ran_them_do_not_count(
     await assert_refused(await admit(adm), "user_daily_limit", jobs)
 
 
-async def test_direct_messages_use_the_environment_limits(
+async def test_direct_messages_are_refused_unless_the_operator_opens_them(
     jobs: JobStore, config: GuildConfigStore, clock: FakeClock
 ) -> None:
-    """Outside a server only the environment's per-user limits apply, counted for DMs alone."""
-    adm = make_admission(jobs, config, clock, user_daily_limit=1, guild_daily_limit=1)
+    """Without ALLOW_DMS a DM request is refused whatever it is; with it, the operator's limits
+    apply, and a DM image counts against the same daily limit as the servers'."""
+    closed = make_admission(jobs, config, clock, user_daily_limit=2)
+    refusal = await assert_refused(await admit(closed, guild=None, channel=77), "dms_closed", jobs)
+    assert refusal.params == {}
+    adm = make_admission(jobs, config, clock, allow_dms=True, user_daily_limit=2)
     await assert_accepted(await admit(adm, guild=None, channel=77), jobs)
-    await assert_refused(await admit(adm, guild=None, channel=77), "user_daily_limit", jobs)
     await assert_accepted(await admit(adm, guild=GUILD), jobs)
+    await assert_refused(await admit(adm, guild=None, channel=77), "user_daily_total", jobs)
 
 
 async def test_record_refusal_logs_a_validation_refusal(
@@ -494,8 +553,14 @@ async def test_remaining_reports_today_and_the_reset(
     assert left["reset"] == MIDNIGHT
     assert left["cooldown_until"] == NOON + 20
     assert left["active_jobs"] == 1
-    await config.set_role_limit(GUILD, PATRON, user_daily_limit=0)
-    unlimited = await adm.remaining(1, GUILD, frozenset({PATRON}))
+    await stored_before_ceilings(config, GUILD, role=PATRON, user_daily_limit=0)
+    ceiling = await adm.remaining(1, GUILD, frozenset({PATRON}))
+    assert ceiling["user_daily_limit"] == 5 and ceiling["remaining"] == 3
+    # Images elsewhere count against the operator's limit, which then shows.
+    await admit(adm, user=1, guild=OTHER_GUILD, count=2)
+    left = await adm.remaining(1, GUILD, frozenset())
+    assert (left["user_daily_limit"], left["used"], left["remaining"]) == (5, 4, 1)
+    unlimited = await make_admission(jobs, config, clock).remaining(1, GUILD, frozenset())
     assert unlimited["user_daily_limit"] == 0 and unlimited["remaining"] is None
 
 
@@ -511,3 +576,83 @@ async def test_a_mismatched_context_is_a_programming_error(
     else:
         raise AssertionError("expected ValueError")
     assert await db.fetchval("SELECT COUNT(*) FROM jobs") == 0
+
+
+async def test_the_operators_block_list_refuses_everywhere_from_the_next_request(
+    jobs: JobStore, config: GuildConfigStore, clock: FakeClock, db: Database
+) -> None:
+    """A user on the operator's list is refused in every server and in DMs, moderators too,
+    before any server rule; lifting it applies to the next request."""
+    adm = make_admission(jobs, config, clock, allow_dms=True)
+    blocks = OperatorBlockStore(db, clock)
+    await assert_accepted(await admit(adm), jobs)
+    assert await blocks.block(1, reason="abuse")
+    await config.block_user(GUILD, 1)  # the server's own block comes after the operator's
+    for guild in (GUILD, OTHER_GUILD, None):
+        refusal = await assert_refused(
+            await admit(adm, guild=guild, moderator=True), "bot_blocked", jobs
+        )
+        assert refusal.params == {}
+    await assert_accepted(await admit(adm, user=2), jobs)
+    assert await blocks.unblock(1)
+    await assert_accepted(await admit(adm, guild=OTHER_GUILD), jobs)
+
+
+async def test_the_operators_daily_limit_counts_images_kept_after_forget_me(
+    jobs: JobStore, config: GuildConfigStore, clock: FakeClock
+) -> None:
+    """Forgetting one's records in every server does not reset the count across servers."""
+    adm = make_admission(jobs, config, clock, user_daily_limit=3)
+    for guild in (GUILD, OTHER_GUILD):
+        job = await assert_accepted(await admit(adm, guild=guild), jobs)
+        await jobs.transition(job.id, JobStatus.SUCCEEDED, prediction_id=f"p{job.id}")
+    await adm.usage.anonymous.forget_user(1)
+    assert await jobs.db.fetchval("SELECT COUNT(*) FROM jobs WHERE user_id = 1") == 0
+    third = 333_333_333_333_333_000
+    refusal = await assert_refused(await admit(adm, guild=third, count=2), "user_daily_total", jobs)
+    assert refusal.params["used"] == 2
+    await assert_accepted(await admit(adm, guild=third), jobs)
+
+
+async def test_bot_daily_limit_counts_everyone_and_tells_only_when_it_resets(
+    jobs: JobStore, config: GuildConfigStore, clock: FakeClock
+) -> None:
+    """BOT_DAILY_LIMIT caps every image of the bot today; the user sees only the reset, the
+    row keeps the figures; midnight UTC resets it."""
+    adm = make_admission(jobs, config, clock, allow_dms=True, bot_daily_limit=4)
+    await assert_accepted(await admit(adm, user=1, count=2), jobs)
+    await assert_accepted(await admit(adm, user=2, guild=OTHER_GUILD), jobs)
+    refusal = await assert_refused(
+        await admit(adm, user=3, guild=None, count=2), "bot_daily_limit", jobs
+    )
+    assert refusal.params == {"reset": MIDNIGHT}
+    assert json.loads(refusal.job.refusal_detail or "") == {"limit": 4, "used": 3, "requested": 2}
+    await assert_accepted(await admit(adm, user=3, guild=None), jobs)  # exactly the limit
+    await assert_refused(await admit(adm, user=4), "bot_daily_limit", jobs)
+    clock.set(MIDNIGHT)
+    await assert_accepted(await admit(adm, user=4, count=4), jobs)
+
+
+async def test_the_operators_checks_come_first_and_the_bot_wide_one_last(
+    jobs: JobStore, config: GuildConfigStore, clock: FakeClock
+) -> None:
+    """Operator block before the server's block and the DM rule; among the daily limits the
+    server's own, then the user's across servers, then the server's total, then the bot's."""
+    closed = make_admission(jobs, config, clock)
+    await OperatorBlockStore(jobs.db, clock).block(9)
+    await config.block_user(GUILD, 9)
+    assert getattr(await admit(closed, user=9, guild=None), "reason", None) == "bot_blocked"
+    assert getattr(await admit(closed, user=8, guild=None), "reason", None) == "dms_closed"
+
+    adm = make_admission(
+        jobs, config, clock, user_daily_limit=2, guild_daily_limit=2, bot_daily_limit=2
+    )
+    await config.set_user_daily_limit(GUILD, 1)
+    third = 333_333_333_333_333_000
+    await assert_accepted(await admit(adm, user=1, guild=OTHER_GUILD), jobs)
+    await assert_accepted(await admit(adm, user=1, guild=GUILD), jobs)
+    seen = [
+        getattr(await admit(adm, user=user, guild=guild, count=count), "reason", None)
+        for user, guild, count in ((1, GUILD, 1), (1, third, 1), (2, OTHER_GUILD, 2), (3, third, 1))
+    ]
+    assert seen == ["user_daily_limit", "user_daily_total", "guild_daily_limit", "bot_daily_limit"]

@@ -1,5 +1,5 @@
-"""Admission across processes: limits counted over every server hold when two processes (two
-connections) admit one user's requests in two servers at the same instant, on both backends."""
+"""Admission across processes: limits counted over every server (and the whole bot) hold when
+two processes (two connections) admit at the same instant, on both backends."""
 
 from __future__ import annotations
 
@@ -10,8 +10,17 @@ from bot.policy import RequestContext
 from bot.storage import Database, open_database
 from bot.storage.guild_config import GuildConfigStore
 from bot.storage.jobs import JobStore
+from bot.storage.operator_blocks import OperatorBlockStore
 from tests.backends import url_of
-from tests.bot.policy.helpers import CHANNEL, GUILD, OTHER_GUILD, FakeClock, make_admission, new_job
+from tests.bot.policy.helpers import (
+    CHANNEL,
+    GUILD,
+    NOON,
+    OTHER_GUILD,
+    FakeClock,
+    make_admission,
+    new_job,
+)
 
 
 async def test_active_jobs_cap_holds_across_servers_and_processes(
@@ -42,3 +51,83 @@ async def test_active_jobs_cap_holds_across_servers_and_processes(
         assert active == 20
     finally:
         await second.close()
+
+
+async def test_the_operators_daily_limit_holds_across_servers_and_processes(
+    database: Database,
+) -> None:
+    """One user asks for their last image of the day in two servers through two connections
+    at the same instant, round after round: one is admitted, the other refused."""
+    clock = FakeClock()
+    second = await open_database(url_of(database))
+    try:
+        adms = [
+            make_admission(
+                JobStore(d, clock), GuildConfigStore(d, clock), clock, user_daily_limit=1
+            )
+            for d in (database, second)
+        ]
+        for user in range(1, 16):
+            results = await asyncio.gather(
+                *(
+                    adm.admit(
+                        new_job(user=user, guild=guild),
+                        RequestContext(user_id=user, guild_id=guild, channel_id=CHANNEL),
+                    )
+                    for adm, guild in ((adms[0], GUILD), (adms[1], OTHER_GUILD))
+                )
+            )
+            assert sorted(getattr(r, "reason", "admitted") for r in results) == [
+                "admitted",
+                "user_daily_total",
+            ], user
+    finally:
+        await second.close()
+
+
+async def test_the_bot_daily_limit_holds_across_servers_and_processes(database: Database) -> None:
+    """Different users in different servers (no server or user lock in common) race through
+    two connections for the bot's last images: exactly the limit is admitted, every time."""
+    clock = FakeClock()
+    second = await open_database(url_of(database))
+    try:
+        adms = [
+            make_admission(JobStore(d, clock), GuildConfigStore(d, clock), clock, bot_daily_limit=5)
+            for d in (database, second)
+        ]
+        for day in range(3):
+            clock.set(NOON + day * 86_400)
+            results = await asyncio.gather(
+                *(
+                    adms[i % 2].admit(
+                        new_job(user=100 * day + i, guild=GUILD + i),
+                        RequestContext(
+                            user_id=100 * day + i, guild_id=GUILD + i, channel_id=CHANNEL
+                        ),
+                    )
+                    for i in range(8)
+                )
+            )
+            assert sum(isinstance(r, Job) for r in results) == 5, day
+            assert {getattr(r, "reason", None) for r in results} == {None, "bot_daily_limit"}
+    finally:
+        await second.close()
+
+
+async def test_an_operator_block_applies_to_the_next_request_in_another_process(
+    database: Database,
+) -> None:
+    """`python -m bot block` writes through its own connection; a running admission on another
+    connection refuses the very next request, with no restart, and admits after unblock."""
+    clock = FakeClock()
+    cli = await open_database(url_of(database))
+    try:
+        adm = make_admission(JobStore(database, clock), GuildConfigStore(database, clock), clock)
+        ctx = RequestContext(user_id=1, guild_id=GUILD, channel_id=CHANNEL)
+        assert isinstance(await adm.admit(new_job(user=1), ctx), Job)
+        await OperatorBlockStore(cli, clock).block(1)
+        assert getattr(await adm.admit(new_job(user=1), ctx), "reason", None) == "bot_blocked"
+        await OperatorBlockStore(cli, clock).unblock(1)
+        assert isinstance(await adm.admit(new_job(user=1), ctx), Job)
+    finally:
+        await cli.close()

@@ -167,14 +167,16 @@ async def test_guild_summary_matches_the_log(
 async def test_user_summary_reports_today_the_period_and_what_is_left(
     db: Database, jobs: JobStore, config: GuildConfigStore, clock: FakeClock
 ) -> None:
-    """/usage me: today's and the week's figures for this server, per model, and remaining."""
+    """/usage me: today's and the week's figures for this server, per model, and what is left
+    of the tighter daily limit (here the operator's, counted in every server)."""
     adm = make_admission(jobs, config, clock, user_daily_limit=10)
     await build_log(adm, jobs, config, clock)
     mine = await report_for(adm, db, clock).user_summary(1, GUILD, days=7)
     assert (mine.today_requests, mine.today_images) == (2, 1)
     assert (mine.requests, mine.accepted, mine.refused, mine.images) == (5, 3, 2, 3)
     assert {m.model: m.images for m in mine.per_model} == {SCHNELL: 2, DEV: 1}
-    assert mine.remaining["remaining"] == 9
+    # One image here and one in the other server: the operator's limit counts both.
+    assert mine.remaining["remaining"] == 8
     assert mine.remaining["reset"] == MIDNIGHT
     elsewhere = await report_for(adm, db, clock).user_summary(1, OTHER_GUILD, days=1)
     assert (elsewhere.requests, elsewhere.images) == (1, 1)

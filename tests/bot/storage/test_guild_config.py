@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -62,7 +63,7 @@ async def test_each_setter_round_trips_and_none_restores_the_default(
 ) -> None:
     """Every /settings field is stored, read back, and can be reset to the environment's."""
     await store.set_user_daily_limit(GUILD, 20)
-    await store.set_guild_daily_limit(GUILD, 0)
+    await store.set_guild_daily_limit(GUILD, 400)
     await store.set_user_cooldown_seconds(GUILD, 45)
     await store.set_user_max_active_jobs(GUILD, 3)
     await store.set_allow_nsfw(GUILD, True)
@@ -77,7 +78,7 @@ async def test_each_setter_round_trips_and_none_restores_the_default(
         cfg.allow_nsfw,
         cfg.log_channel_id,
         cfg.default_model,
-    ) == (20, 0, 45, 3, True, 555, "black-forest-labs/flux-dev")
+    ) == (20, 400, 45, 3, True, 555, "black-forest-labs/flux-dev")
     await store.set_user_daily_limit(GUILD, None)
     await store.set_log_channel(GUILD, None)
     await store.set_default_model(GUILD, "")
@@ -104,7 +105,7 @@ async def test_out_of_range_limits_are_refused(
     with pytest.raises(GuildConfigError) as caught:
         await getattr(store, setter)(GUILD, value)
     assert caught.value.code == "limit_out_of_range"
-    assert "0 means no limit" in str(caught.value)
+    assert "whole number from 1 to" in str(caught.value)
     assert await store.get(GUILD) == GuildConfig(guild_id=GUILD)
 
 
@@ -125,10 +126,10 @@ async def test_allowed_channels_and_roles_set_add_and_remove(store: GuildConfigS
 async def test_role_limits_set_replace_list_and_remove(store: GuildConfigStore) -> None:
     """A role's overrides are upserted, listed with the config, and removable."""
     await store.set_role_limit(GUILD, 7, user_daily_limit=100)
-    await store.set_role_limit(GUILD, 5, user_daily_limit=0, user_cooldown_seconds=0)
+    await store.set_role_limit(GUILD, 5, user_daily_limit=1, user_cooldown_seconds=2)
     await store.set_role_limit(GUILD, 7, user_max_active_jobs=4)  # replaces role 7's row
     expected = [
-        RoleLimit(GUILD, 5, user_daily_limit=0, user_cooldown_seconds=0),
+        RoleLimit(GUILD, 5, user_daily_limit=1, user_cooldown_seconds=2),
         RoleLimit(GUILD, 7, user_max_active_jobs=4),
     ]
     assert await store.list_role_limits(GUILD) == expected
@@ -156,8 +157,8 @@ async def test_set_limit_for_a_role_keeps_its_other_limits(database: Database) -
     # Clearing a role that never had a limit is harmless and leaves no row behind.
     assert (await store.set_limit(GUILD, "active_jobs", None, role_id=8)).role_limits == ()
     assert await database.fetchval("SELECT COUNT(*) FROM guild_role_limits") == 0
-    config = await store.set_limit(GUILD, "guild_daily", 0)
-    assert config.guild_daily_limit == 0 and config.role_limits == ()
+    config = await store.set_limit(GUILD, "guild_daily", 40)
+    assert config.guild_daily_limit == 40 and config.role_limits == ()
 
 
 async def test_concurrent_role_limit_changes_of_different_kinds_all_survive(
@@ -188,6 +189,47 @@ async def test_set_limit_refuses_bad_values_and_server_wide_kinds_per_role(
     with pytest.raises(ValueError, match="unknown limit kind"):
         await store.set_limit(GUILD, "weekly", 5)
     assert await store.get(GUILD) == GuildConfig(guild_id=GUILD)
+
+
+@dataclass(frozen=True)
+class Operator:
+    """The environment's limits, as Settings holds them."""
+
+    user_daily_limit: int = 50
+    guild_daily_limit: int = 0
+    user_cooldown_seconds: int = 10
+    user_max_active_jobs: int = 2
+
+
+async def test_limits_stay_within_the_operators_ceilings(db: Database) -> None:
+    """Counts from 1 to the operator's value (to the maximum where none is set), cooldowns from
+    the operator's up; 0 ("no limit") is refused; the same for a role; nothing is stored."""
+    store = GuildConfigStore(db, StepClock(), operator=Operator())
+    for kind, value, role in (("user_daily", 50, None), ("guild_daily", 1_000_000, None)):
+        await store.set_limit(GUILD, kind, value, role_id=role)
+    await store.set_limit(GUILD, "cooldown", 10, role_id=3)
+    await store.set_limit(GUILD, "active_jobs", 1)
+    cases = [
+        ("user_daily", 51, None, "limit_above_operator", {"operator": 50, "maximum": 50}),
+        ("user_daily", 0, 3, "limit_above_operator", {"operator": 50, "minimum": 1}),
+        ("active_jobs", 1000, None, "limit_above_operator", {"operator": 2}),
+        ("cooldown", 9, None, "limit_below_operator", {"operator": 10, "minimum": 10}),
+        ("cooldown", 0, 3, "limit_below_operator", {"operator": 10}),
+        ("guild_daily", 0, None, "limit_not_unlimited", {"minimum": 1, "maximum": 1_000_000}),
+        ("guild_daily", 1_000_001, None, "limit_out_of_range", {"maximum": 1_000_000}),
+        ("cooldown", 86_401, None, "limit_out_of_range", {"minimum": 10, "maximum": 86_400}),
+    ]
+    before = await store.get(GUILD)
+    for kind, value, role, code, params in cases:
+        with pytest.raises(GuildConfigError) as caught:
+            await store.set_limit(GUILD, kind, value, role_id=role)
+        assert caught.value.code == code, (kind, value)
+        assert params.items() <= caught.value.params.items(), (kind, value)
+        assert str(caught.value).endswith(".") and "\n" not in str(caught.value)
+    assert await store.get(GUILD) == before
+    with pytest.raises(GuildConfigError) as caught:
+        await store.set_role_limit(GUILD, 4, user_daily_limit=0)
+    assert caught.value.code == "limit_above_operator"
 
 
 async def test_blocked_terms_add_list_remove_and_bump_the_version(
@@ -255,7 +297,7 @@ async def test_settings_survive_reopening_the_file(tmp_path: Path) -> None:
     db = await open_database(url)
     store = GuildConfigStore(db, StepClock())
     await store.set_allowed_roles(GUILD, [4])
-    await store.set_role_limit(GUILD, 4, user_daily_limit=0)
+    await store.set_role_limit(GUILD, 4, user_daily_limit=9)
     await store.add_blocked_term(GUILD, "storm")
     await store.block_user(GUILD, 9)
     before = await store.get(GUILD)

@@ -38,9 +38,11 @@ async def test_each_kind_names_the_columns_and_fields_it_is_read_from(database: 
 
 
 @pytest.mark.parametrize("kind", LIMIT_KINDS.values(), ids=lambda k: k.code)
-def test_values_from_zero_to_the_maximum_are_accepted(kind: LimitKind) -> None:
-    """0 (no limit), the maximum and None (back to the default) pass unchanged."""
-    assert [kind.check(v) for v in (0, kind.maximum, None)] == [0, kind.maximum, None]
+def test_values_from_one_to_the_maximum_are_accepted_where_the_operator_set_none(
+    kind: LimitKind,
+) -> None:
+    """1, the maximum and None (back to the operator's value) pass unchanged."""
+    assert [kind.check(v) for v in (1, kind.maximum, None)] == [1, kind.maximum, None]
 
 
 @pytest.mark.parametrize("kind", LIMIT_KINDS.values(), ids=lambda k: k.code)
@@ -51,8 +53,45 @@ def test_values_out_of_bounds_are_refused_with_the_bounds(kind: LimitKind, offse
     with pytest.raises(GuildConfigError) as caught:
         kind.check(value)
     assert caught.value.code == "limit_out_of_range"
-    assert caught.value.params == {"setting": kind.column, "minimum": 0, "maximum": kind.maximum}
-    assert "0 means no limit" in str(caught.value)
+    assert caught.value.params == {"setting": kind.column, "minimum": 1, "maximum": kind.maximum}
+    assert f"from 1 to {kind.maximum}" in str(caught.value)
+
+
+@pytest.mark.parametrize("kind", LIMIT_KINDS.values(), ids=lambda k: k.code)
+def test_no_limit_is_the_operators_choice_alone(kind: LimitKind) -> None:
+    """0 ("no limit") is refused from a server, whatever the operator's value."""
+    for operator in (0, 5):
+        with pytest.raises(GuildConfigError) as caught:
+            kind.check(0, operator)
+        expected = (
+            "limit_not_unlimited"
+            if operator == 0
+            else ("limit_below_operator" if kind.seconds else "limit_above_operator")
+        )
+        assert caught.value.code == expected
+
+
+@pytest.mark.parametrize("kind", LIMIT_KINDS.values(), ids=lambda k: k.code)
+def test_each_limit_at_the_operators_boundary(kind: LimitKind) -> None:
+    """At the operator's value a server's value passes; one step looser is refused and names
+    the operator's value; stricter values pass."""
+    operator = 30
+    stricter, looser = (31, 29) if kind.seconds else (29, 31)
+    assert kind.check(operator, operator) == operator
+    assert kind.check(stricter, operator) == stricter
+    with pytest.raises(GuildConfigError) as caught:
+        kind.check(looser, operator)
+    assert caught.value.params["operator"] == operator
+    assert str(operator) in str(caught.value)
+
+
+@pytest.mark.parametrize("kind", LIMIT_KINDS.values(), ids=lambda k: k.code)
+def test_stored_values_are_read_within_the_operators(kind: LimitKind) -> None:
+    """Not set or 0 (stored before the ceilings) reads as the operator's value; a looser value
+    as the operator's; a stricter one as itself; with no operator value, as stored."""
+    stricter, looser = (45, 15) if kind.seconds else (15, 45)
+    assert [kind.effective(v, 30) for v in (None, 0, stricter, looser)] == [30, 30, stricter, 30]
+    assert [kind.effective(v, 0) for v in (None, 0, 15, 45)] == [0, 0, 15, 45]
 
 
 def test_a_cooldown_is_at_most_a_day_and_unknown_kinds_are_an_error() -> None:
