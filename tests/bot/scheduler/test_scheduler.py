@@ -105,7 +105,9 @@ async def test_users_take_turns_in_exact_round_robin_order(
     make_scheduler: MakeScheduler, add_job: AddJob, fake: FakeCometAPI
 ) -> None:
     """Four users' jobs start one user-turn at a time, by when their oldest job arrived."""
-    fake.duration = 0.3
+    # Long enough (0.2 s real) that A1 is still running while all eight are enqueued, even on
+    # a loaded machine; the positions below assume it is.
+    fake.duration = 2.0
     scheduler = make_scheduler(max_concurrent=1)
     await scheduler.start()
     arrivals = [("A", 1), ("A", 2), ("A", 3), ("B", 1), ("C", 1), ("B", 2), ("A", 4), ("D", 1)]
