@@ -6,6 +6,12 @@ under the locks `admit:<guild id>` and `admit-user:<user id>`, so two commands r
 last image of a quota, or for a user's last active job in two servers, are admitted once
 (docs/decisions/007-quotas-in-one-transaction.md).
 
+The one check that reads the prompt, blocked terms, runs before that transaction, with the
+server's terms read outside any lock: however a server's terms are written, matching them can
+never hold the database's write lock while other servers wait (issue #15). Its result is
+applied at its place in the order below; a term added while the request was being checked
+applies from the next request.
+
 Order of checks, first refusal wins:
 
 1. the user is blocked in this server;
@@ -32,7 +38,7 @@ from typing import Any, Protocol
 
 from bot.clock import Clock
 from bot.jobs.model import Job, JobStatus, NewJob
-from bot.policy.moderation import CompiledTerms, TermCache, compile_terms
+from bot.policy.moderation import TermCache, compile_terms
 from bot.storage.base import Database
 from bot.storage.guild_config import (
     MAX_COOLDOWN_SECONDS,
@@ -189,6 +195,10 @@ class Admission:
         """Record the request and return the queued Job, or record and return a Refusal."""
         if new.user_id != ctx.user_id or new.guild_id != ctx.guild_id:
             raise ValueError("NewJob and RequestContext describe different users or servers")
+        # Before any lock (see the module doc): reads, and matching bounded by bot.terms.
+        term = (
+            None if ctx.guild_id is None else await self.blocked_term(ctx.guild_id, _text_of(new))
+        )
         lock = "admit:dm" if ctx.guild_id is None else f"admit:{ctx.guild_id}"
         async with (
             self.store.db.transaction(lock=lock) as outer,
@@ -198,7 +208,7 @@ class Admission:
             outer.transaction(lock=f"admit-user:{ctx.user_id}") as tx,
         ):
             # The time is read inside the lock: a request that waited is judged when it runs.
-            verdict = await self._check(tx, new, ctx, self.clock.now())
+            verdict = await self._check(tx, new, ctx, self.clock.now(), term)
             if verdict is None:
                 return await self.store.insert(new, conn=tx)
             job = await self.store.insert(
@@ -221,21 +231,26 @@ class Admission:
             return GuildConfig(guild_id=0)
         return await self.config.get(guild_id, conn=conn)
 
-    async def _compiled_terms(self, config: GuildConfig, conn: Database) -> CompiledTerms:
-        compiled = self.terms.get(config.guild_id, config.terms_version)
-        if compiled is None:
-            terms = await self.config.list_blocked_terms(config.guild_id, conn=conn)
-            compiled = compile_terms(tuple(terms))
-            self.terms.put(config.guild_id, config.terms_version, compiled)
-        return compiled
-
     async def blocked_term(self, guild_id: int, text: str) -> BlockedTerm | None:
-        """The server's blocked term in `text`, if any (for checks outside admission)."""
-        config = await self.config.get(guild_id)
-        return (await self._compiled_terms(config, self.store.db)).match(text)
+        """The server's blocked term in `text`, if any. Takes no lock: plain reads only."""
+        version = await self.config.terms_version(guild_id)
+        if not version:  # this server never had a blocked term
+            return None
+        compiled = self.terms.get(guild_id, version)
+        if compiled is None:
+            terms = await self.config.list_blocked_terms(guild_id)
+            compiled = compile_terms(tuple(terms))
+            self.terms.put(guild_id, version, compiled)
+        found: BlockedTerm | None = compiled.match(text)
+        return found
 
     async def _check(
-        self, tx: Database, new: NewJob, ctx: RequestContext, now: float
+        self,
+        tx: Database,
+        new: NewJob,
+        ctx: RequestContext,
+        now: float,
+        term: BlockedTerm | None = None,
     ) -> _Verdict | None:
         gid = ctx.guild_id
         today = day_start(now)
@@ -265,11 +280,8 @@ class Admission:
                 allowed_roles = config.allowed_role_ids
                 if allowed_roles and not (allowed_roles & ctx.role_ids):
                     return _Verdict("role_not_allowed", {"roles": sorted(allowed_roles)})
-            if config.terms_version:  # 0: this server never had a blocked term
-                compiled = await self._compiled_terms(config, tx)
-                term = compiled.match(_text_of(new))
-                if term is not None:
-                    return _Verdict("blocked_term", {}, term.term)
+            if term is not None:  # matched before the transaction
+                return _Verdict("blocked_term", {}, term.term)
 
         limits = self.limits_for(config, ctx.role_ids)
         if limits.cooldown_seconds:

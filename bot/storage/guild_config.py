@@ -1,26 +1,29 @@
 """GuildConfigStore: each server's /settings, its role limits, blocked terms and blocked users.
 
 Portable SQL only. A server that never ran /settings has no row and gets `GuildConfig`'s
-defaults, which mean "use the environment's values". The blocked-term *syntax* is checked
-here, when a term is added, so a broken pattern never reaches the database; matching lives in
-`bot.policy.moderation`.
+defaults, which mean "use the environment's values". A blocked term is checked when it is
+added, by `bot.terms` (the engine that will run it), so a broken pattern never reaches the
+database; matching lives in `bot.policy.moderation`.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from bot.clock import Clock, SystemClock
 from bot.storage.base import Database
+from bot.terms import (
+    MAX_PATTERN_LENGTH,
+    MAX_TERM_LENGTH,
+    TermRejected,
+    check_pattern_budget,
+    check_term,
+    is_pattern_term,
+)
 
-# A moderator's word or phrase, and a /pattern/ body: long enough for any real term, short
-# enough that no term can be a denial of service by size alone.
-MAX_TERM_LENGTH = 100
-MAX_PATTERN_LENGTH = 200
 MAX_TERMS_PER_GUILD = 500
 # A cooldown longer than a day makes no sense next to a daily quota; the anonymous counters
 # kept after /forget-me also only remember two days.
@@ -103,94 +106,13 @@ class GuildConfig:
     terms_version: int = 0
 
 
-def is_pattern_term(text: str) -> bool:
-    """A term written as `/regex/` is a pattern."""
-    return len(text) >= 3 and text.startswith("/") and text.endswith("/")
-
-
 def validate_term(text: str) -> BlockedTerm:
     """Check a term a moderator typed; return it (stripped), or raise BlockedTermError."""
-    term = text.strip()
-    if not term:
-        raise BlockedTermError("term_empty", "A blocked term cannot be empty.")
-    if not is_pattern_term(term):
-        if len(term) > MAX_TERM_LENGTH:
-            raise BlockedTermError(
-                "term_too_long",
-                f"A blocked word or phrase can be at most {MAX_TERM_LENGTH} characters.",
-                limit=MAX_TERM_LENGTH,
-            )
-        if not any(c.isalnum() for c in term):
-            raise BlockedTermError(
-                "term_no_letters",
-                "A blocked word or phrase needs at least one letter or digit; "
-                "write punctuation as a /pattern/.",
-            )
-        return BlockedTerm(term=term, is_pattern=False)
-    body = term[1:-1]
-    if len(body) > MAX_PATTERN_LENGTH:
-        raise BlockedTermError(
-            "pattern_too_long",
-            f"A blocked pattern can be at most {MAX_PATTERN_LENGTH} characters between the slashes.",
-            limit=MAX_PATTERN_LENGTH,
-        )
     try:
-        re.compile(body, re.IGNORECASE)
-    except re.error as exc:
-        raise BlockedTermError(
-            "pattern_invalid",
-            f"That pattern is not a valid regular expression ({exc.msg}); fix it or write the "
-            "term without slashes to block it as a plain word.",
-            error=exc.msg,
-        ) from None
-    if has_nested_quantifier(body):
-        raise BlockedTermError(
-            "pattern_too_slow",
-            "That pattern repeats a group that itself repeats (like (a+)+), which can take "
-            "forever on some prompts; write it without the nested repetition.",
-        )
-    return BlockedTerm(term=term, is_pattern=True)
-
-
-def has_nested_quantifier(pattern: str) -> bool:
-    """True for a repeated group that contains a repetition, like `(a+)+` or `(\\w*x){2,}`.
-
-    Python's `re` has no timeout, and these shapes are the classic catastrophic-backtracking
-    ones. A best-effort syntactic guard, together with the length caps on patterns and prompts.
-    """
-    stack: list[bool] = []  # per open group: does it contain a quantifier?
-    i = 0
-    in_class = False
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            i += 2
-            continue
-        if in_class:
-            if c == "]":
-                in_class = False
-            i += 1
-            continue
-        if c == "[":
-            in_class = True
-            # A ']' right after '[' or '[^' is a literal, not the end of the class.
-            if pattern[i + 1 : i + 2] == "^":
-                i += 1
-            if pattern[i + 1 : i + 2] == "]":
-                i += 1
-        elif c == "(":
-            stack.append(False)
-        elif c == ")":
-            inner = stack.pop() if stack else False
-            nxt = pattern[i + 1 : i + 2]
-            if inner and nxt in ("*", "+", "{"):
-                return True
-            if stack and (inner or nxt in ("*", "+", "{")):
-                stack[-1] = True
-        elif c in "*+{" and stack:
-            stack[-1] = True
-        i += 1
-    return False
+        checked = check_term(text)
+    except TermRejected as exc:
+        raise BlockedTermError(exc.code, str(exc), **exc.params) from None
+    return BlockedTerm(term=checked.term, is_pattern=checked.is_pattern)
 
 
 def _limit(name: str, value: int | None, *, maximum: int = MAX_LIMIT) -> int | None:
@@ -432,6 +354,16 @@ class GuildConfigStore:
         """Validate and store a term; adding one that exists returns it unchanged."""
         checked = validate_term(text)
         async with self.db.transaction(lock=f"guild-config:{guild_id}") as tx:
+            if checked.is_pattern:
+                # The server's patterns together must stay quick to check (bot.terms.syntax).
+                stored = await tx.fetchall(
+                    "SELECT term FROM guild_blocked_terms WHERE guild_id = ? AND is_pattern = 1",
+                    guild_id,
+                )
+                try:
+                    check_pattern_budget([r["term"] for r in stored], check_term(checked.term))
+                except TermRejected as exc:
+                    raise BlockedTermError(exc.code, str(exc), **exc.params) from None
             existing = await tx.fetchone(
                 "SELECT * FROM guild_blocked_terms WHERE guild_id = ? AND term = ?",
                 guild_id,
@@ -472,6 +404,13 @@ class GuildConfigStore:
             if changed:
                 await self._bump_terms(tx, guild_id)
         return changed > 0
+
+    async def terms_version(self, guild_id: int) -> int:
+        """The number that moves with every term change (0: never had a term); one cheap read."""
+        version = await self.db.fetchval(
+            "SELECT terms_version FROM guild_settings WHERE guild_id = ?", guild_id
+        )
+        return int(version or 0)
 
     async def list_blocked_terms(
         self, guild_id: int, *, conn: Database | None = None
@@ -559,7 +498,6 @@ __all__ = [
     "GuildConfigStore",
     "RoleLimit",
     "config_from_row",
-    "has_nested_quantifier",
     "is_pattern_term",
     "validate_term",
 ]
