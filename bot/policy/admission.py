@@ -191,14 +191,20 @@ class Admission:
 
     # ----- the decision ----------------------------------------------------------------------
 
-    async def admit(self, new: NewJob, ctx: RequestContext) -> Job | Refusal:
-        """Record the request and return the queued Job, or record and return a Refusal."""
+    async def admit(
+        self, new: NewJob, ctx: RequestContext, *, terms_version: int | None = None
+    ) -> Job | Refusal:
+        """Record the request and return the queued Job, or record and return a Refusal.
+
+        `terms_version`: the server's, from settings the caller read for this request (the
+        Discord edge does); it saves admission that read.
+        """
         if new.user_id != ctx.user_id or new.guild_id != ctx.guild_id:
             raise ValueError("NewJob and RequestContext describe different users or servers")
         # Before any lock (see the module doc): reads, and matching bounded by bot.terms.
-        term = (
-            None if ctx.guild_id is None else await self.blocked_term(ctx.guild_id, _text_of(new))
-        )
+        term = None
+        if ctx.guild_id is not None:
+            term = await self.blocked_term(ctx.guild_id, _text_of(new), version=terms_version)
         lock = "admit:dm" if ctx.guild_id is None else f"admit:{ctx.guild_id}"
         async with (
             self.store.db.transaction(lock=lock) as outer,
@@ -231,9 +237,12 @@ class Admission:
             return GuildConfig(guild_id=0)
         return await self.config.get(guild_id, conn=conn)
 
-    async def blocked_term(self, guild_id: int, text: str) -> BlockedTerm | None:
+    async def blocked_term(
+        self, guild_id: int, text: str, *, version: int | None = None
+    ) -> BlockedTerm | None:
         """The server's blocked term in `text`, if any. Takes no lock: plain reads only."""
-        version = await self.config.terms_version(guild_id)
+        if version is None:
+            version = await self.config.terms_version(guild_id)
         if not version:  # this server never had a blocked term
             return None
         compiled = self.terms.get(guild_id, version)

@@ -38,9 +38,6 @@ from bot.terms.charset import CJK_CLASS, DEFAULT_IGNORABLE_RANGES, confusables
 
 _VOICING = "\u3099\u309a"  # combining kana voiced / semi-voiced sound marks
 _STRAY_VOICING = re.compile(f"(?<![\u3040-\u30ff\u31f0-\u31ff])[{_VOICING}]+")
-# A word: letters and digits. Underscore counts as a separator, so `cat` blocks "cat_pics".
-WORD = re.compile(r"[^\W_]+")
-
 
 # Bytes one character may grow to when folded. A few symbols decompose into long strings
 # (U+FDFA into 18 Arabic letters, square katakana words like U+3307 into 5 kana); they are
@@ -110,6 +107,7 @@ def normalize(text: str) -> str:
 
 
 # The words of a normalized text: each CJK character alone, else runs of letters and digits.
+# Underscore counts as a separator, so `cat` blocks "cat_pics".
 _CJK_WORD = f"(?![\\W_])[{CJK_CLASS}]"  # a CJK letter or digit, not its punctuation (`・`)
 _WORDS = re.compile(f"{_CJK_WORD}|[^\\W_{CJK_CLASS}]+")
 # The same plus every other visible character on its own (punctuation, symbols, `_`).
@@ -127,7 +125,6 @@ def words_and_marks(text: str) -> list[str]:
 
 
 __all__ = [
-    "WORD",
     "fold",
     "join_spaced_letters",
     "normalize",

@@ -17,8 +17,8 @@ from bot.policy.moderation import TermsSkipped
 from bot.storage import Database
 from bot.storage.guild_config import GuildConfigStore
 from bot.storage.jobs import JobStore
-from tests.bot.policy.helpers import GUILD, OTHER_GUILD, FakeClock, make_admission
-from tests.bot.policy.test_admission import admit, assert_accepted, assert_refused
+from tests.bot.policy.helpers import GUILD, OTHER_GUILD, FakeClock, make_admission, new_job
+from tests.bot.policy.test_admission import admit, assert_accepted, assert_refused, ctx
 
 # The issue's patterns: each passed the old shape check, each is exponential for `re`.
 ISSUE_PATTERNS = ["/(a|aa)+$/", "/(a|a)*b/", "/(a?){28}a{28}/", "/\\w*\\w*\\w*\\w*\\w*x/"]
@@ -128,3 +128,27 @@ async def test_stored_terms_re2_refuses_are_skipped_and_announced_once(
         (GUILD, ["/(ab)\\1/"])
     ]
     assert heard[0].skipped[0].code == "pattern_unsupported"
+
+
+async def test_a_caller_that_read_the_settings_saves_admission_a_read(
+    jobs: JobStore, config: GuildConfigStore, clock: FakeClock, monkeypatch: Any
+) -> None:
+    """With the server's terms_version passed in (as the Discord edge does from the settings it
+    just read), admission does not read it again, and the terms still apply."""
+    adm = make_admission(jobs, config, clock)
+    await config.add_blocked_term(GUILD, "storm")
+    version = (await config.get(GUILD)).terms_version
+    reads: list[int] = []
+    real = config.terms_version
+
+    async def counted(guild_id: int) -> int:
+        reads.append(guild_id)
+        return await real(guild_id)
+
+    monkeypatch.setattr(config, "terms_version", counted)
+    refused = await adm.admit(new_job(prompt="a storm"), ctx(), terms_version=version)
+    assert isinstance(refused, Refusal) and refused.job.refusal_detail == "storm"
+    assert isinstance(await adm.admit(new_job(prompt="calm"), ctx(), terms_version=version), Job)
+    assert reads == []
+    await admit(adm, prompt="calm again")  # without it, admission reads the version itself
+    assert reads == [GUILD]
