@@ -110,7 +110,9 @@ class LogChannelMirror:
         try:
             self._queue.put_nowait(notice)
         except asyncio.QueueFull:
-            log.warning("log channel mirror is behind; skipped terms of %s not posted", notice)
+            log.warning(
+                "log channel mirror is behind; skipped terms of %s not posted", notice.guild_id
+            )
 
     async def _run(self) -> None:
         while True:
@@ -121,7 +123,12 @@ class LogChannelMirror:
                 else:
                     await self.mirror(item)
             except Exception as exc:
-                log.warning("%r was not posted to the log channel: %r", item, exc)
+                what = (
+                    f"the skipped terms of {item.guild_id}"
+                    if isinstance(item, TermsSkipped)
+                    else f"job {item.job.id}"
+                )
+                log.warning("%s was not posted to the log channel: %r", what, exc)
             finally:
                 self._queue.task_done()
 

@@ -50,6 +50,7 @@ from bot.storage.guild_config import (
 )
 from bot.storage.jobs import JobStore
 from bot.storage.usage import DAY, UsageStore, day_start
+from bot.terms import prepare as prepare_terms
 
 REFUSAL_REASONS = (
     "user_blocked",
@@ -155,6 +156,7 @@ class Admission:
         self.clock = clock
         self.usage = UsageStore(store.db, clock)
         self.terms = TermCache()
+        prepare_terms()  # the normalization tables, built here rather than on a request
 
     # ----- limits ----------------------------------------------------------------------------
 

@@ -354,14 +354,11 @@ class GuildConfigStore:
         """Validate and store a term; adding one that exists returns it unchanged."""
         checked = validate_term(text)
         async with self.db.transaction(lock=f"guild-config:{guild_id}") as tx:
-            if checked.is_pattern:
-                # The server's patterns together must stay quick to check (bot.terms.syntax).
-                stored = await tx.fetchall(
-                    "SELECT term FROM guild_blocked_terms WHERE guild_id = ? AND is_pattern = 1",
-                    guild_id,
-                )
+            if checked.is_pattern:  # the server's patterns together must stay quick to check
+                stored = await self.list_blocked_terms(guild_id, conn=tx)
                 try:
-                    check_pattern_budget([r["term"] for r in stored], check_term(checked.term))
+                    patterns = [t.term for t in stored if t.is_pattern]
+                    check_pattern_budget(patterns, check_term(checked.term))
                 except TermRejected as exc:
                     raise BlockedTermError(exc.code, str(exc), **exc.params) from None
             existing = await tx.fetchone(
@@ -406,11 +403,9 @@ class GuildConfigStore:
         return changed > 0
 
     async def terms_version(self, guild_id: int) -> int:
-        """The number that moves with every term change (0: never had a term); one cheap read."""
-        version = await self.db.fetchval(
-            "SELECT terms_version FROM guild_settings WHERE guild_id = ?", guild_id
-        )
-        return int(version or 0)
+        """The number every term change moves (0: never had a term), in one cheap read."""
+        sql = "SELECT terms_version FROM guild_settings WHERE guild_id = ?"
+        return int(await self.db.fetchval(sql, guild_id) or 0)
 
     async def list_blocked_terms(
         self, guild_id: int, *, conn: Database | None = None

@@ -6,7 +6,7 @@ imports the other for it.
 """
 
 from bot.terms.matcher import CompiledTerms, Skipped, TermLike, compile_terms
-from bot.terms.normalize import fold, join_spaced_letters, normalize, words
+from bot.terms.normalize import fold, join_spaced_letters, normalize, prepare, words
 from bot.terms.syntax import (
     MAX_PATTERN_COST,
     MAX_PATTERN_LENGTH,
@@ -36,5 +36,6 @@ __all__ = [
     "is_pattern_term",
     "join_spaced_letters",
     "normalize",
+    "prepare",
     "words",
 ]

@@ -74,6 +74,11 @@ def _tables() -> tuple[dict[int, str | None], ...]:
     return expanding, before, after
 
 
+def prepare() -> None:
+    """Build the tables now (about 50 ms, once per process) rather than on the first prompt."""
+    _tables()
+
+
 def fold(text: str) -> str:
     """Case, accents, width, look-alikes and invisible characters folded (step 1 above)."""
     expanding, before, after = _tables()
@@ -128,6 +133,7 @@ __all__ = [
     "fold",
     "join_spaced_letters",
     "normalize",
+    "prepare",
     "words",
     "words_and_marks",
 ]
