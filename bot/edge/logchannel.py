@@ -1,6 +1,9 @@
 """The moderators' log channel: every finished generation mirrored with Delete / Block buttons.
 
-The mirror listens to the scheduler's events. The listener only filters and queues; one
+The mirror listens to the scheduler's events, and to admission's word that some of a server's
+stored blocked terms could not be compiled (`bot.policy.moderation.TermsSkipped`: patterns
+saved before RE2 that it refuses, or past the size budget), which it posts once so that
+moderators know those terms are not being checked. The listeners only filter and queue; one
 worker task posts, so a slow or rate-limited log channel never holds up the scheduler's
 event pump (and with it everyone's progress messages). Everything here is best effort: a
 post that fails is logged and dropped, and the user's own delivery is never affected.
@@ -19,9 +22,11 @@ import discord
 
 from bot.edge.components import moderation_view
 from bot.edge.render import COLOR_DONE, COLOR_FAILED, message_link, model_label, truncate
+from bot.edge.settings_view import term_reason_key
 from bot.i18n import resolve_locale
 from bot.jobs.events import FAILED, SUCCEEDED, JobEvent
 from bot.jobs.model import Job
+from bot.policy.moderation import TermsSkipped
 
 if TYPE_CHECKING:
     from bot.scheduler import JobScheduler
@@ -33,6 +38,7 @@ EDIT_KINDS = ("edit", "edit_result")
 # An invalid key fails every job at once: tell each server's admins once per this many seconds.
 AUTH_NOTICE_INTERVAL = 600.0
 MAX_BACKLOG = 1000
+# A skipped term's reason is the sentence /settings gives when such a term is added.
 
 
 class LogChannelMirror:
@@ -47,25 +53,28 @@ class LogChannelMirror:
         self.client = client
         self.services = services
         self.auth_notice_interval = auth_notice_interval
-        self._queue: asyncio.Queue[JobEvent] = asyncio.Queue(maxsize=max_backlog)
+        self._queue: asyncio.Queue[JobEvent | TermsSkipped] = asyncio.Queue(maxsize=max_backlog)
         self._worker: asyncio.Task[None] | None = None
-        self._unsubscribe: Callable[[], None] | None = None
+        self._unsubscribe: list[Callable[[], None]] = []
         self._auth_noticed: dict[int, float] = {}  # guild id -> monotonic time of the last one
 
     # -- lifecycle -----------------------------------------------------------------------
 
     def attach(self, scheduler: JobScheduler) -> None:
-        """Listen to the scheduler's events and start the posting worker."""
-        self._unsubscribe = scheduler.subscribe(self.on_event)
+        """Listen to the scheduler's events and admission's skipped terms; start the worker."""
+        self._unsubscribe = [
+            scheduler.subscribe(self.on_event),
+            self.services.admission.terms.subscribe(self.on_terms_skipped),
+        ]
         if self._worker is None:
             self._worker = asyncio.create_task(self._run(), name="log-channel-mirror")
             self._worker.add_done_callback(self._worker_done)
 
     async def close(self) -> None:
         """Stop listening and stop the worker; posts still queued are dropped (best effort)."""
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
         worker, self._worker = self._worker, None
         if worker is not None:
             worker.cancel()
@@ -96,13 +105,30 @@ class LogChannelMirror:
         except asyncio.QueueFull:
             log.warning("log channel mirror is behind; job %d not mirrored", job.id)
 
+    def on_terms_skipped(self, notice: TermsSkipped) -> None:
+        """Admission's listener (synchronous, on the request's path): queue the notice."""
+        try:
+            self._queue.put_nowait(notice)
+        except asyncio.QueueFull:
+            log.warning(
+                "log channel mirror is behind; skipped terms of %s not posted", notice.guild_id
+            )
+
     async def _run(self) -> None:
         while True:
-            event = await self._queue.get()
+            item = await self._queue.get()
             try:
-                await self.mirror(event)
+                if isinstance(item, TermsSkipped):
+                    await self.post_terms_skipped(item)
+                else:
+                    await self.mirror(item)
             except Exception as exc:
-                log.warning("job %d was not mirrored to the log channel: %r", event.job.id, exc)
+                what = (
+                    f"the skipped terms of {item.guild_id}"
+                    if isinstance(item, TermsSkipped)
+                    else f"job {item.job.id}"
+                )
+                log.warning("%s was not posted to the log channel: %r", what, exc)
             finally:
                 self._queue.task_done()
 
@@ -163,6 +189,24 @@ class LogChannelMirror:
         assert job.guild_id is not None
         await self._channel(channel_id, job.guild_id).send(
             embed=embed, view=view, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    async def post_terms_skipped(self, notice: TermsSkipped) -> None:
+        """Tell the server's moderators which stored terms are not checked, and why."""
+        config = await self.services.guild_config.get(notice.guild_id)
+        if not config.log_channel_id:
+            return  # the core logged it; there is nowhere in the server to say it
+        locale = self._locale(notice.guild_id)
+        t = self.services.messages.t
+        lines = [t(locale, "log.terms_skipped", count=len(notice.skipped)), ""]
+        for skipped in notice.skipped:
+            key = term_reason_key(skipped.code)
+            term = skipped.term.term
+            shown = f"``{term}``" if "`" in term else f"`{term}`"
+            lines.append(f"• {shown} — {t(locale, key, **skipped.params)}")
+        embed = discord.Embed(description=truncate("\n".join(lines), 4096), color=COLOR_FAILED)
+        await self._channel(config.log_channel_id, notice.guild_id).send(
+            embed=embed, allowed_mentions=discord.AllowedMentions.none()
         )
 
     async def _post_auth_failure(self, job: Job, channel_id: int, locale: str) -> None:

@@ -201,7 +201,9 @@ async def submit_request(
     new = replace(
         new, input=model_input, image_count=count, prompt=str(model_input.get("prompt", prompt))
     )
-    outcome = await services.admission.admit(new, ctx)
+    # The settings read above carry the server's terms_version: admission need not read it.
+    version = config.terms_version if config else None
+    outcome = await services.admission.admit(new, ctx, terms_version=version)
     if not isinstance(outcome, Job):
         await send_ephemeral(interaction, refusal_text(services, locale, outcome))
         return None

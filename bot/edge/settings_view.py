@@ -51,9 +51,15 @@ class ShownDefaults(LimitDefaults, Protocol):
     def default_model(self) -> str: ...
 
 
+def term_reason_key(code: str) -> str:
+    """The moderators' sentence for a code of the store's refusals (a term's, by default):
+    `/settings` answers with it, and the log channel explains a skipped stored term with it."""
+    return ERROR_KEYS.get(code, f"settings.blocked_terms.{code}")
+
+
 def refusal(error: GuildConfigError) -> UserFacingError:
     """The sentence for a /settings value the store refused, with the data it carries."""
-    key = ERROR_KEYS.get(error.code, f"settings.blocked_terms.{error.code}")
+    key = term_reason_key(error.code)
     if error.code.startswith("limit_") and "minimum" in error.params:
         params = {"min": error.params["minimum"], "max": error.params["maximum"]}
         if "operator" in error.params:  # the refusal is about the operator's value: name it

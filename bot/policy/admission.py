@@ -11,6 +11,12 @@ The environment's limits are the operator's ceilings (docs/decisions/015): a ser
 role's values are read within them (`LimitKind.effective`), USER_DAILY_LIMIT counts a user's
 images in every server and DM, and BOT_DAILY_LIMIT every image of the bot.
 
+The one check that reads the prompt, blocked terms, runs before that transaction, with the
+server's terms read outside any lock: however a server's terms are written, matching them can
+never hold the database's write lock while other servers wait (issue #15). Its result is
+applied at its place in the order below; a term added while the request was being checked
+applies from the next request.
+
 Order of checks, first refusal wins:
 
 1. the user is on the operator's block list (every server and DM);
@@ -41,7 +47,7 @@ from typing import Any, Protocol
 
 from bot.clock import Clock
 from bot.jobs.model import Job, JobStatus, NewJob
-from bot.policy.moderation import CompiledTerms, TermCache, compile_terms
+from bot.policy.moderation import TermCache, compile_terms
 from bot.storage.base import Database
 from bot.storage.guild_config import (
     LIMIT_KINDS,
@@ -55,6 +61,7 @@ from bot.storage.guild_config import (
 from bot.storage.jobs import JobStore
 from bot.storage.usage import UsageStore
 from bot.storage.usage_log import DAY, day_start
+from bot.terms import prepare as prepare_terms
 
 REFUSAL_REASONS = (
     "bot_blocked",
@@ -183,6 +190,7 @@ class Admission:
         self.clock = clock
         self.usage = UsageStore(store.db, clock)
         self.terms = TermCache()
+        prepare_terms()  # the normalization tables, built here rather than on a request
 
     # ----- limits ----------------------------------------------------------------------------
 
@@ -224,14 +232,22 @@ class Admission:
 
     # ----- the decision ----------------------------------------------------------------------
 
-    async def admit(self, new: NewJob, ctx: RequestContext) -> Job | Refusal:
+    async def admit(
+        self, new: NewJob, ctx: RequestContext, *, terms_version: int | None = None
+    ) -> Job | Refusal:
         """Record the request and return the queued Job, or record and return a Refusal.
 
         Nothing that starts a job skips this: commands, forms and buttons that reuse a stored
-        input all come here with the place and the member as they are now.
+        input all come here with the place and the member as they are now. `terms_version`:
+        the server's, from settings the caller read for this request (the Discord edge does);
+        it saves admission that read.
         """
         if new.user_id != ctx.user_id or new.guild_id != ctx.guild_id:
             raise ValueError("NewJob and RequestContext describe different users or servers")
+        # Before any lock (see the module doc): reads, and matching bounded by bot.terms.
+        term = None
+        if ctx.guild_id is not None:
+            term = await self.blocked_term(ctx.guild_id, _text_of(new), version=terms_version)
         lock = "admit:dm" if ctx.guild_id is None else f"admit:{ctx.guild_id}"
         async with (
             self.store.db.transaction(lock=lock) as outer,
@@ -241,7 +257,7 @@ class Admission:
             outer.transaction(lock=f"admit-user:{ctx.user_id}") as tx,
         ):
             # The time is read inside the lock: a request that waited is judged when it runs.
-            verdict = await self._check(tx, new, ctx, self.clock.now())
+            verdict = await self._check(tx, new, ctx, self.clock.now(), term)
             if verdict is None:
                 return await self.store.insert(new, conn=tx)
             job = await self.store.insert(
@@ -264,21 +280,29 @@ class Admission:
             return GuildConfig(guild_id=0)
         return await self.config.get(guild_id, conn=conn)
 
-    async def _compiled_terms(self, config: GuildConfig, conn: Database) -> CompiledTerms:
-        compiled = self.terms.get(config.guild_id, config.terms_version)
+    async def blocked_term(
+        self, guild_id: int, text: str, *, version: int | None = None
+    ) -> BlockedTerm | None:
+        """The server's blocked term in `text`, if any. Takes no lock: plain reads only."""
+        if version is None:
+            version = await self.config.terms_version(guild_id)
+        if not version:  # this server never had a blocked term
+            return None
+        compiled = self.terms.get(guild_id, version)
         if compiled is None:
-            terms = await self.config.list_blocked_terms(config.guild_id, conn=conn)
+            terms = await self.config.list_blocked_terms(guild_id)
             compiled = compile_terms(tuple(terms))
-            self.terms.put(config.guild_id, config.terms_version, compiled)
-        return compiled
-
-    async def blocked_term(self, guild_id: int, text: str) -> BlockedTerm | None:
-        """The server's blocked term in `text`, if any (for checks outside admission)."""
-        config = await self.config.get(guild_id)
-        return (await self._compiled_terms(config, self.store.db)).match(text)
+            self.terms.put(guild_id, version, compiled)
+        found: BlockedTerm | None = compiled.match(text)
+        return found
 
     async def _check(
-        self, tx: Database, new: NewJob, ctx: RequestContext, now: float
+        self,
+        tx: Database,
+        new: NewJob,
+        ctx: RequestContext,
+        now: float,
+        term: BlockedTerm | None = None,
     ) -> _Verdict | None:
         gid = ctx.guild_id
         today = day_start(now)
@@ -315,11 +339,8 @@ class Admission:
                 allowed_roles = config.allowed_role_ids
                 if allowed_roles and not (allowed_roles & ctx.role_ids):
                     return _Verdict("role_not_allowed", {"roles": sorted(allowed_roles)})
-            if config.terms_version:  # 0: this server never had a blocked term
-                compiled = await self._compiled_terms(config, tx)
-                term = compiled.match(_text_of(new))
-                if term is not None:
-                    return _Verdict("blocked_term", {}, term.term)
+            if term is not None:  # matched before the transaction
+                return _Verdict("blocked_term", {}, term.term)
 
         limits = self.limits_for(config, ctx.role_ids)
         if limits.cooldown_seconds:

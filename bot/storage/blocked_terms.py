@@ -1,21 +1,24 @@
 """Blocked terms as moderators type them: what a term is, and which terms can be stored.
 
-The *syntax* is checked when a term is added (GuildConfigStore.add_blocked_term), so a broken
-or catastrophic pattern never reaches the database; matching lives in `bot.policy.moderation`.
+A term is checked when it is added (GuildConfigStore.add_blocked_term) by `bot.terms`, the
+engine (RE2) that will run it, so a broken pattern never reaches the database; matching lives
+in `bot.policy.moderation`.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from bot.storage.guild_model import GuildConfigError
+from bot.terms import (
+    MAX_PATTERN_LENGTH,
+    MAX_TERM_LENGTH,
+    TermRejected,
+    check_term,
+    is_pattern_term,
+)
 
-# A moderator's word or phrase, and a /pattern/ body: long enough for any real term, short
-# enough that no term can be a denial of service by size alone.
-MAX_TERM_LENGTH = 100
-MAX_PATTERN_LENGTH = 200
 MAX_TERMS_PER_GUILD = 500
 
 
@@ -40,94 +43,14 @@ class BlockedTerm:
         return self.term[1:-1] if self.is_pattern else ""
 
 
-def is_pattern_term(text: str) -> bool:
-    """A term written as `/regex/` is a pattern."""
-    return len(text) >= 3 and text.startswith("/") and text.endswith("/")
-
-
 def validate_term(text: str) -> BlockedTerm:
-    """Check a term a moderator typed; return it (stripped), or raise BlockedTermError."""
-    term = text.strip()
-    if not term:
-        raise BlockedTermError("term_empty", "A blocked term cannot be empty.")
-    if not is_pattern_term(term):
-        if len(term) > MAX_TERM_LENGTH:
-            raise BlockedTermError(
-                "term_too_long",
-                f"A blocked word or phrase can be at most {MAX_TERM_LENGTH} characters.",
-                limit=MAX_TERM_LENGTH,
-            )
-        if not any(c.isalnum() for c in term):
-            raise BlockedTermError(
-                "term_no_letters",
-                "A blocked word or phrase needs at least one letter or digit; "
-                "write punctuation as a /pattern/.",
-            )
-        return BlockedTerm(term=term, is_pattern=False)
-    body = term[1:-1]
-    if len(body) > MAX_PATTERN_LENGTH:
-        raise BlockedTermError(
-            "pattern_too_long",
-            f"A blocked pattern can be at most {MAX_PATTERN_LENGTH} characters between the slashes.",
-            limit=MAX_PATTERN_LENGTH,
-        )
+    """Check a term a moderator typed with the engine that will run it (`bot.terms`); return it
+    (stripped), or raise BlockedTermError with the reason's code."""
     try:
-        re.compile(body, re.IGNORECASE)
-    except re.error as exc:
-        raise BlockedTermError(
-            "pattern_invalid",
-            f"That pattern is not a valid regular expression ({exc.msg}); fix it or write the "
-            "term without slashes to block it as a plain word.",
-            error=exc.msg,
-        ) from None
-    if has_nested_quantifier(body):
-        raise BlockedTermError(
-            "pattern_too_slow",
-            "That pattern repeats a group that itself repeats (like (a+)+), which can take "
-            "forever on some prompts; write it without the nested repetition.",
-        )
-    return BlockedTerm(term=term, is_pattern=True)
-
-
-def has_nested_quantifier(pattern: str) -> bool:
-    """True for a repeated group that contains a repetition, like `(a+)+` or `(\\w*x){2,}`.
-
-    Python's `re` has no timeout, and these shapes are the classic catastrophic-backtracking
-    ones. A best-effort syntactic guard, together with the length caps on patterns and prompts.
-    """
-    stack: list[bool] = []  # per open group: does it contain a quantifier?
-    i = 0
-    in_class = False
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            i += 2
-            continue
-        if in_class:
-            if c == "]":
-                in_class = False
-            i += 1
-            continue
-        if c == "[":
-            in_class = True
-            # A ']' right after '[' or '[^' is a literal, not the end of the class.
-            if pattern[i + 1 : i + 2] == "^":
-                i += 1
-            if pattern[i + 1 : i + 2] == "]":
-                i += 1
-        elif c == "(":
-            stack.append(False)
-        elif c == ")":
-            inner = stack.pop() if stack else False
-            nxt = pattern[i + 1 : i + 2]
-            if inner and nxt in ("*", "+", "{"):
-                return True
-            if stack and (inner or nxt in ("*", "+", "{")):
-                stack[-1] = True
-        elif c in "*+{" and stack:
-            stack[-1] = True
-        i += 1
-    return False
+        checked = check_term(text)
+    except TermRejected as exc:
+        raise BlockedTermError(exc.code, str(exc), **exc.params) from None
+    return BlockedTerm(term=checked.term, is_pattern=checked.is_pattern)
 
 
 def blocked_term_from_row(row: dict[str, Any]) -> BlockedTerm:
@@ -148,7 +71,6 @@ __all__ = [
     "BlockedTerm",
     "BlockedTermError",
     "blocked_term_from_row",
-    "has_nested_quantifier",
     "is_pattern_term",
     "validate_term",
 ]

@@ -24,7 +24,6 @@ from bot.storage.blocked_terms import (
     BlockedTerm,
     BlockedTermError,
     blocked_term_from_row,
-    has_nested_quantifier,
     is_pattern_term,
     validate_term,
 )
@@ -48,6 +47,7 @@ from bot.storage.guild_model import (
     ids_to_json,
     role_limit_from_row,
 )
+from bot.terms import TermRejected, check_pattern_budget, check_term
 
 
 class GuildConfigStore:
@@ -290,6 +290,13 @@ class GuildConfigStore:
                     f"A server can block at most {MAX_TERMS_PER_GUILD} terms; remove some first.",
                     limit=MAX_TERMS_PER_GUILD,
                 )
+            if checked.is_pattern:  # the server's patterns together must stay quick to check
+                stored = await self.list_blocked_terms(guild_id, conn=tx)
+                try:
+                    patterns = [t.term for t in stored if t.is_pattern]
+                    check_pattern_budget(patterns, check_term(checked.term))
+                except TermRejected as exc:
+                    raise BlockedTermError(exc.code, str(exc), **exc.params) from None
             now = self.clock.now()
             term_id = await tx.fetchval(
                 "INSERT INTO guild_blocked_terms (guild_id, term, is_pattern, added_by, added_at)"
@@ -322,6 +329,11 @@ class GuildConfigStore:
             "SELECT * FROM guild_blocked_terms WHERE guild_id = ? ORDER BY id", guild_id
         )
         return [blocked_term_from_row(r) for r in rows]
+
+    async def terms_version(self, guild_id: int) -> int:
+        """The number every term change moves (0: never had a term), in one cheap read."""
+        sql = "SELECT terms_version FROM guild_settings WHERE guild_id = ?"
+        return int(await self.db.fetchval(sql, guild_id) or 0)
 
     async def _bump_terms(self, tx: Database, guild_id: int) -> None:
         # Every process compares this number with the one its compiled terms were built from.
@@ -396,7 +408,6 @@ __all__ = [
     "LimitKind",
     "RoleLimit",
     "config_from_row",
-    "has_nested_quantifier",
     "is_pattern_term",
     "validate_term",
 ]

@@ -353,17 +353,20 @@ async def test_blocked_term_refuses_before_any_api_call_without_echoing_it(stack
 
 
 async def test_bad_blocked_terms_are_explained(stack: Stack) -> None:
-    """A broken or too-slow pattern and punctuation-only words get their own sentence."""
-    import re
+    """A broken, unsupported (RE2) or too large pattern and punctuation-only words get their
+    own sentence."""
+    from bot.terms import TermRejected, check_term
 
     try:
-        re.compile("(unclosed")
-    except re.error as exc:
-        why = exc.msg
+        check_term("/(unclosed/")
+    except TermRejected as exc:
+        why = exc.params["error"]  # RE2's own words
     broken = await settings(stack, "blocked-terms", "add", term="/(unclosed/")
     assert reply(broken) == text(stack, "settings.blocked_terms.invalid_regex", error=why)
-    slow = await settings(stack, "blocked-terms", "add", term="/(a+)+/")
-    assert reply(slow) == text(stack, "settings.blocked_terms.pattern_too_slow")
+    backreference = await settings(stack, "blocked-terms", "add", term="/(ab)\\1/")
+    assert reply(backreference) == text(stack, "settings.blocked_terms.pattern_unsupported")
+    large = await settings(stack, "blocked-terms", "add", term="/a{1000}/")
+    assert reply(large) == text(stack, "settings.blocked_terms.pattern_too_complex", limit=300)
     symbols = await settings(stack, "blocked-terms", "add", term="!!!")
     assert reply(symbols) == text(stack, "settings.blocked_terms.term_no_letters")
     assert await stack.services.guild_config.list_blocked_terms(stack.discord.guild.id) == []

@@ -138,3 +138,41 @@ async def test_a_rejected_api_key_is_told_to_admins_once(stack: Stack) -> None:
     (post,) = _log_posts(stack)
     assert post.embeds[0]["description"] == text(stack, "error.auth_admin")
     assert stack.api.api_key not in str(post.embeds)
+
+
+async def test_stored_terms_the_engine_refuses_are_posted_once_in_the_servers_language(
+    stack_factory: Any,
+) -> None:
+    """Patterns saved before RE2 that it cannot run are skipped, not silently dropped: the
+    first check after start posts them with the reason, in the server's language, once;
+    the server's other terms keep working."""
+    stack: Stack = await stack_factory(discord_kwargs={"preferred_locale": "ja"})
+    await _set_log_channel(stack)
+    fake = stack.discord
+    gid = fake.guild.id
+    async with stack.services.db.transaction() as tx:  # as an older version stored them
+        for term, is_pattern in (("/(ab)\\1/", 1), ("/(?<!x)yz/", 1), ("storm", 0)):
+            await tx.execute(
+                "INSERT INTO guild_blocked_terms (guild_id, term, is_pattern, added_at)"
+                " VALUES (?, ?, ?, 0)",
+                gid,
+                term,
+                is_pattern,
+            )
+        await tx.execute(
+            "UPDATE guild_settings SET terms_version = terms_version + 1 WHERE guild_id = ?", gid
+        )
+    await _generate(stack, fake.users.member, "abab yz", 1)
+    storm = await fake.slash("imagine", prompt="a storm", user=fake.users.member)
+    await storm.wait_callback()
+    # The member reads their own language; the log channel speaks the server's.
+    assert storm.original_message.content == text(stack, "refusal.blocked_term")
+    await _generate(stack, fake.users.member, "abab again", 3)
+
+    heading = text(stack, "log.terms_skipped", "ja", count=2)
+    notices = [p for p in _log_posts(stack) if p.embeds[0]["description"].startswith(heading)]
+    assert len(notices) == 1
+    assert_pinged_nobody(notices[0])
+    lines = notices[0].embeds[0]["description"].splitlines()[2:]
+    unsupported = text(stack, "settings.blocked_terms.pattern_unsupported", "ja")
+    assert lines == [f"• `/(ab)\\1/` — {unsupported}", f"• `/(?<!x)yz/` — {unsupported}"]

@@ -94,7 +94,7 @@ def test_the_first_matching_term_is_returned() -> None:
 
 
 def test_normalize_folds_case_accents_width_and_invisibles() -> None:
-    """The normalized form used for matching."""
+    """The normalized form used for matching (more in tests/bot/terms)."""
     assert normalize("Ｃａｆé\u00ad") == "cafe"
     assert normalize("ﬁne") == "fine"
     assert normalize("İstanbul") == "istanbul"
@@ -128,3 +128,29 @@ def test_many_terms_compile_into_one_working_matcher() -> None:
     found = compiled.match("this has WORD417 inside")
     assert found is not None and found.term == "word417"
     assert compiled.match("word4170") is None
+
+
+def test_skipped_terms_are_announced_once_per_guild_and_version() -> None:
+    """A compiled set with skipped terms is announced when first cached for a version, again
+    only for a new version; a failing listener neither stops others nor the caller."""
+    from bot.policy.moderation import TermsSkipped
+
+    cache = TermCache()
+    heard: list[TermsSkipped] = []
+
+    def broken(notice: TermsSkipped) -> None:
+        raise RuntimeError("listener bug")
+
+    cache.subscribe(broken)
+    unsubscribe = cache.subscribe(heard.append)
+    bad = compile_terms((BlockedTerm("/(a)\\1/", is_pattern=True, id=7), BlockedTerm("cat")))
+    good = compile_terms((BlockedTerm("cat"),))
+    cache.put(1, 3, bad)
+    cache.put(1, 3, bad)  # recompiled after an invalidate: same version, no second word
+    cache.put(2, 3, good)  # nothing skipped: nothing to say
+    cache.put(1, 4, bad)
+    assert [(n.guild_id, n.terms_version) for n in heard] == [(1, 3), (1, 4)]
+    assert [(s.term.id, s.code) for s in heard[0].skipped] == [(7, "pattern_unsupported")]
+    unsubscribe()
+    cache.put(1, 5, bad)
+    assert len(heard) == 2

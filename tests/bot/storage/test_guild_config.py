@@ -19,6 +19,8 @@ from bot.storage.guild_config import (
     GuildConfigStore,
     RoleLimit,
 )
+from bot.terms import MAX_PATTERNS_COST
+from bot.terms.syntax import compile_pattern
 
 GUILD = 111_111_111_111_111_111
 OTHER = 222_222_222_222_222_222
@@ -261,6 +263,46 @@ async def test_an_invalid_pattern_is_refused_and_not_stored(store: GuildConfigSt
     assert caught.value.code == "pattern_invalid"
     assert "regular expression" in str(caught.value)
     assert await store.list_blocked_terms(GUILD) == []
+
+
+async def test_a_pattern_re2_cannot_run_is_refused_and_not_stored(store: GuildConfigStore) -> None:
+    """A backreference is valid for Python's re but not for RE2: refused with why, not stored."""
+    with pytest.raises(BlockedTermError) as caught:
+        await store.add_blocked_term(GUILD, "/(ab)\\1/")
+    assert caught.value.code == "pattern_unsupported"
+    assert "RE2" in str(caught.value)
+    assert await store.list_blocked_terms(GUILD) == []
+
+
+async def test_a_servers_patterns_share_one_size_budget(store: GuildConfigStore) -> None:
+    """Patterns are refused once the server's patterns together would pass MAX_PATTERNS_COST;
+    words are not counted, and removing a pattern makes room again."""
+    body = "[ab]*a[ab]{20}"  # a program of a few dozen instructions
+    cost = compile_pattern(f"{body}x00")[1]
+    fits = MAX_PATTERNS_COST // cost
+    for i in range(fits):
+        await store.add_blocked_term(GUILD, f"/{body}x{i:02d}/")  # each the same size
+    await store.add_blocked_term(GUILD, "a plain word")
+    with pytest.raises(BlockedTermError) as caught:
+        await store.add_blocked_term(GUILD, f"/{body}y/")
+    assert caught.value.code == "patterns_too_complex"
+    assert caught.value.params["limit"] == MAX_PATTERNS_COST
+    again = await store.add_blocked_term(GUILD, f"/{body}x00/")  # already there: unchanged
+    assert again.term == f"/{body}x00/"
+    assert await store.remove_blocked_term(GUILD, f"/{body}x00/")
+    await store.add_blocked_term(GUILD, f"/{body}y/")
+    assert await store.add_blocked_term(OTHER, f"/{body}y/")  # each server has its own budget
+
+
+async def test_terms_version_is_one_cheap_read(store: GuildConfigStore) -> None:
+    """0 for a server that never had a term; it moves with every change."""
+    assert await store.terms_version(GUILD) == 0
+    await store.add_blocked_term(GUILD, "storm")
+    first = await store.terms_version(GUILD)
+    assert first > 0
+    await store.remove_blocked_term(GUILD, "storm")
+    assert await store.terms_version(GUILD) > first
+    assert await store.terms_version(OTHER) == 0
 
 
 async def test_a_server_can_hold_a_bounded_number_of_terms(db: Database) -> None:
