@@ -38,7 +38,8 @@ from typing import Any
 import aiohttp
 
 from bot.cometapi import DownloadedImage, PredictionClient
-from bot.jobs import DeliveryReceipt, Job, JobEvent, JobScheduler, NewJob
+from bot.jobs import DeliveryReceipt, Job, JobEvent, NewJob
+from bot.scheduler import JobScheduler, SchedulerConfig
 from bot.storage import open_database
 from bot.storage.jobs import JobStore
 from tests.fakes.cometapi import FakeCometAPI, FakePrediction
@@ -147,8 +148,7 @@ async def run_scheduler(args: argparse.Namespace, db_path: Path, name: str) -> R
                 store=store,
                 client=client,
                 presenter=presenter,
-                max_concurrent=args.concurrency,
-                job_timeout=600,
+                config=SchedulerConfig(max_concurrent=args.concurrency, job_timeout=600),
                 clock=clock,
             )
             await scheduler.start()

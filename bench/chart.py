@@ -1,201 +1,297 @@
 """docs/benchmarks.png, drawn with Pillow (already a dependency): no plotting library needed.
 
-Three panels: the distribution (CDF) of acknowledgement latency and of delivery overhead at
-the reference N, bot against naive bot, and API requests per prediction for every N.
+Three panels, every N side by side (1 to 1000): acknowledgement latency and delivery overhead
+(bars: the median, lines: the 99th percentile, log scale) and API requests per prediction, the
+naive bot against the bot and the bot with `Prefer: wait`. Each panel says that lower is
+better; the header says when and on what machine the figures were measured. The colours are
+Okabe and Ito's, told apart with every common kind of colour blindness.
+
+It draws from the figures alone (a `Row` after a run, or a `RecordedRow` read back from
+docs/benchmarks.md), so `python -m bench.chart` redraws the chart from the recorded table
+without running the benchmark again.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import os
+import platform
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from PIL import Image, ImageDraw, ImageFont
 
-from bench.report import Row, find
+from bench.report import parse_markdown
 
-WIDTH, HEIGHT = 1500, 520
+WIDTH, HEIGHT = 1500, 640
+HEADER = 86
 PANEL_W = WIDTH // 3
-MARGIN = (70, 60, 25, 70)  # left, top, right, bottom inside a panel
-COLOURS = {"naive": (200, 80, 60), "bot": (40, 110, 200), "wait": (60, 160, 90)}
-GRID = (225, 225, 225)
-AXIS = (60, 60, 60)
+MARGIN = (72, 112, 24, 58)  # left, top, right, bottom inside a panel (below the header)
+# Okabe & Ito (2008): vermillion, blue, bluish green.
+COLOURS = {"naive": (213, 94, 0), "bot": (0, 114, 178), "wait": (0, 158, 115)}
+GRID = (228, 228, 228)
+AXIS = (50, 50, 50)
+MUTED = (110, 110, 110)
+SERIES = (("naive bot", "naive", False), ("bot", "bot", False), ("bot, Prefer: wait", "wait", True))
 
-Series = tuple[str, tuple[int, int, int], Sequence[float]]
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+RGB = tuple[int, int, int]
 
 
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+class FigureRow(Protocol):
+    """What the chart reads from a row: `bench.report.Row` and `RecordedRow` both fit."""
+
+    @property
+    def bot(self) -> str: ...
+    @property
+    def n(self) -> int: ...
+    @property
+    def prefer_wait(self) -> int: ...
+    @property
+    def figures(self) -> Mapping[str, float | None]: ...
+
+
+def _font(size: int, *, bold: bool = False) -> Font:
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
     try:
-        return ImageFont.load_default(size=size)
-    except (TypeError, OSError):  # Pillow without FreeType: the fixed bitmap font
-        return ImageFont.load_default()
+        return ImageFont.truetype(name, size)
+    except OSError:
+        try:
+            return ImageFont.load_default(size=size)
+        except (TypeError, OSError):  # Pillow without FreeType: the fixed bitmap font
+            return ImageFont.load_default()
 
 
-def _nice_step(span: float, ticks: int = 5) -> float:
-    raw = span / ticks if span > 0 else 1.0
-    power = 10 ** math.floor(math.log10(raw))
-    for m in (1, 2, 2.5, 5, 10):
-        if raw <= m * power:
-            return m * power
-    return 10 * power
+def _text_width(draw: ImageDraw.ImageDraw, text: str, font: Font) -> float:
+    return draw.textlength(text, font=font)
 
 
 class _Panel:
-    def __init__(self, draw: ImageDraw.ImageDraw, index: int, title: str) -> None:
+    def __init__(self, draw: ImageDraw.ImageDraw, index: int, title: str, unit: str) -> None:
         self.draw = draw
         left, top, right, bottom = MARGIN
         x0 = index * PANEL_W
-        self.x0, self.y0 = x0 + left, top
+        self.x0, self.y0 = x0 + left, HEADER + top
         self.x1, self.y1 = x0 + PANEL_W - right, HEIGHT - bottom
-        draw.text((x0 + left, 18), title, fill=AXIS, font=_font(17))
+        draw.text((x0 + left - 52, HEADER + 10), title, fill=AXIS, font=_font(17, bold=True))
+        draw.text(
+            (x0 + left - 52, HEADER + 34), f"{unit} · lower is better", fill=MUTED, font=_font(14)
+        )
+        self.scale: tuple[str, float, float] = ("linear", 0.0, 1.0)
 
-    def axes(
-        self, x_max: float, y_max: float, x_label: str, y_label: str, *, x_ticks: bool = True
-    ) -> None:
+    def y(self, value: float) -> float:
+        kind, lo, hi = self.scale
+        if kind == "log":
+            value = max(value, lo)
+            fraction = (math.log10(value) - math.log10(lo)) / (math.log10(hi) - math.log10(lo))
+        else:
+            fraction = (value - lo) / (hi - lo) if hi > lo else 0.0
+        return self.y1 - min(1.0, max(0.0, fraction)) * (self.y1 - self.y0)
+
+    def axes(self, ticks: Sequence[float], label: str, minor: Sequence[float] = ()) -> None:
         d, small = self.draw, _font(13)
-        self.x_max, self.y_max = x_max, y_max
-        for value in _ticks(x_max) if x_ticks else []:
-            x = self.px(value, 0)[0]
-            d.line([(x, self.y0), (x, self.y1)], fill=GRID)
-            d.text((x - 12, self.y1 + 6), _label(value), fill=AXIS, font=small)
-        for value in _ticks(y_max):
-            y = self.px(0, value)[1]
+        for value in minor:
+            y = self.y(value)
+            d.line([(self.x0, y), (self.x1, y)], fill=(242, 242, 242))
+        for value in ticks:
+            y = self.y(value)
             d.line([(self.x0, y), (self.x1, y)], fill=GRID)
-            d.text((self.x0 - 45, y - 7), _label(value), fill=AXIS, font=small)
+            text = _number(value)
+            d.text((self.x0 - 8 - _text_width(d, text, small), y - 8), text, fill=AXIS, font=small)
         d.line([(self.x0, self.y1), (self.x1, self.y1)], fill=AXIS, width=2)
         d.line([(self.x0, self.y0), (self.x0, self.y1)], fill=AXIS, width=2)
-        d.text(((self.x0 + self.x1) // 2 - 60, self.y1 + 28), x_label, fill=AXIS, font=small)
-        d.text((self.x0 - 60, self.y0 - 22), y_label, fill=AXIS, font=small)
+        d.text(
+            ((self.x0 + self.x1) / 2 - _text_width(d, label, small) / 2, self.y1 + 30),
+            label,
+            fill=AXIS,
+            font=small,
+        )
 
-    def px(self, x: float, y: float) -> tuple[float, float]:
-        fx = min(1.0, x / self.x_max) if self.x_max else 0.0
-        fy = min(1.0, y / self.y_max) if self.y_max else 0.0
-        return self.x0 + fx * (self.x1 - self.x0), self.y1 - fy * (self.y1 - self.y0)
-
-    def legend(
-        self, items: Sequence[tuple[str, tuple[int, int, int]]], *, bottom: bool = False
-    ) -> None:
-        y = self.y1 - 12 - 20 * len(items) if bottom else self.y0 + 8
-        box = [self.x1 - 196, y - 4, self.x1 - 4, y + 20 * len(items)]
-        self.draw.rectangle(box, fill="white", outline=GRID)
-        for label, colour in items:
-            self.draw.rectangle([self.x1 - 190, y + 3, self.x1 - 176, y + 13], fill=colour)
-            self.draw.text((self.x1 - 170, y), label, fill=AXIS, font=_font(13))
-            y += 20
-
-
-def _ticks(limit: float) -> list[float]:
-    step = _nice_step(limit)
-    return [i * step for i in range(int(limit / step) + 1)]
+    def legend(self, note: str | None) -> None:
+        d, small = self.draw, _font(13)
+        x: float = self.x0 - 52
+        y = HEADER + 58
+        for label, key, _ in SERIES:
+            d.rectangle([x, y + 3, x + 12, y + 15], fill=COLOURS[key])
+            d.text((x + 17, y), label, fill=AXIS, font=small)
+            x += 17 + _text_width(d, label, small) + 16
+        if note:
+            d.text((self.x0 - 52, HEADER + 78), note, fill=MUTED, font=small)
 
 
-def _label(value: float) -> str:
-    return f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
+def _number(value: float) -> str:
+    if value >= 1000:
+        return f"{value / 1000:g} s" if value % 1000 == 0 else f"{value:,.0f}"
+    return f"{value:g}"
 
 
-def _cdf(panel: _Panel, series: Sequence[Series], x_label: str) -> None:
-    values = [v for _, _, vs in series for v in vs]
-    if not values:
-        panel.axes(1, 100, x_label, "% of jobs")
-        return
-    ordered = sorted(values)
-    x_max = ordered[min(len(ordered) - 1, math.ceil(0.995 * len(ordered)) - 1)] * 1.05 or 1.0
-    panel.axes(x_max, 100, x_label, "% of jobs")
-    for _, colour, vs in series:
-        data = sorted(vs)
-        if not data:
-            continue
-        points = [panel.px(0, 0)]
-        for i, v in enumerate(data, start=1):
-            points.append(panel.px(v, 100 * (i - 1) / len(data)))
-            points.append(panel.px(v, 100 * i / len(data)))
-        panel.draw.line(points, fill=colour, width=3)
-    panel.legend([(label, colour) for label, colour, vs in series if vs], bottom=True)
+def _value(rows: Sequence[FigureRow], key: str, n: int, figure: str) -> float | None:
+    for row in rows:
+        wait = bool(row.prefer_wait)
+        kind = "wait" if wait else row.bot
+        if kind == key and row.n == n:
+            return row.figures.get(figure)
+    return None
 
 
-def _bars(panel: _Panel, ns: Sequence[int], series: Sequence[Series]) -> None:
-    top = max((v for _, _, vs in series for v in vs if v == v), default=1.0)
-    panel.axes(1.0, top * 1.2, "commands at once (N)", "requests", x_ticks=False)
-    panel.x_max = 1.0
+def _groups(panel: _Panel, ns: Sequence[int]) -> list[tuple[int, float, float]]:
+    """(N, left x, bar width) per group of bars."""
     slot = (panel.x1 - panel.x0) / max(1, len(ns))
-    width = slot * 0.8 / max(1, len(series))
+    width = slot * 0.8 / len(SERIES)
     small = _font(13)
+    out = []
     for i, n in enumerate(ns):
         left = panel.x0 + i * slot + slot * 0.1
-        for j, (_, colour, vs) in enumerate(series):
-            value = vs[i]
-            if value != value:  # NaN: not measured
+        text = f"N={n}"
+        centre = left + slot * 0.4
+        panel.draw.text(
+            (centre - _text_width(panel.draw, text, small) / 2, panel.y1 + 8),
+            text,
+            fill=AXIS,
+            font=small,
+        )
+        out.append((n, left, width))
+    return out
+
+
+def _latency(panel: _Panel, rows: Sequence[FigureRow], ns: Sequence[int], stem: str) -> None:
+    """Median bars with a 99th-percentile line, log scale from 1 ms."""
+    p99s = [v for n in ns for _, key, _ in SERIES if (v := _value(rows, key, n, f"{stem}_p99_ms"))]
+    top = 10 ** math.ceil(math.log10(max(p99s, default=10) * 1.3))
+    panel.scale = ("log", 1.0, float(top))
+    decades = [10.0**k for k in range(int(math.log10(top)) + 1)]
+    panel.axes(decades, "commands at once", [d * m for d in decades[:-1] for m in (2, 5)])
+    tiny = _font(12)
+    for n, left, width in _groups(panel, ns):
+        for j, (_, key, _) in enumerate(SERIES):
+            p50 = _value(rows, key, n, f"{stem}_p50_ms")
+            p99 = _value(rows, key, n, f"{stem}_p99_ms")
+            if p50 is None:
                 continue
-            _, y = panel.px(0, value)
             x = left + j * width
-            panel.draw.rectangle([x, y, x + width - 3, panel.y1], fill=colour)
-            panel.draw.text((x, y - 16), f"{value:.1f}", fill=AXIS, font=small)
-        panel.draw.text((left + slot * 0.3, panel.y1 + 6), f"N={n}", fill=AXIS, font=small)
-    panel.legend([(label, colour) for label, colour, _ in series])
+            panel.draw.rectangle([x, panel.y(p50), x + width - 3, panel.y1], fill=COLOURS[key])
+            top_y = panel.y(p50)
+            if p99 is not None and p99 > p50:
+                mid = x + (width - 3) / 2
+                top_y = panel.y(p99)
+                panel.draw.line([(mid, panel.y(p50)), (mid, top_y)], fill=AXIS, width=2)
+                panel.draw.line([(mid - 5, top_y), (mid + 5, top_y)], fill=AXIS, width=2)
+            text = f"{p50 / 1000:.1f}s" if p50 >= 1000 else f"{p50:.0f}"
+            panel.draw.text(
+                (x + (width - 3) / 2 - _text_width(panel.draw, text, tiny) / 2, top_y - 16),
+                text,
+                fill=AXIS,
+                font=tiny,
+            )
+    panel.legend("bar and number: median; line: 99th percentile")
 
 
-def reference_n(rows: Sequence[Row]) -> int | None:
-    """200 when it was run with both bots, else the largest N that was."""
-    both = sorted({r.n for r in rows if r.bot == "bot"} & {r.n for r in rows if r.bot == "naive"})
-    if not both:
-        return None
-    return 200 if 200 in both else both[-1]
+def _requests(panel: _Panel, rows: Sequence[FigureRow], ns: Sequence[int]) -> None:
+    values = [
+        v
+        for n in ns
+        for _, key, _ in SERIES
+        if (v := _value(rows, key, n, "api_requests_per_prediction"))
+    ]
+    top = max(values, default=1.0) * 1.25
+    panel.scale = ("linear", 0.0, top)
+    step = 1.0 if top <= 8 else 2.0
+    panel.axes([i * step for i in range(int(top / step) + 1)], "commands at once")
+    tiny = _font(12)
+    for n, left, width in _groups(panel, ns):
+        for j, (_, key, _) in enumerate(SERIES):
+            value = _value(rows, key, n, "api_requests_per_prediction")
+            if value is None:
+                continue
+            x = left + j * width
+            y = panel.y(value)
+            panel.draw.rectangle([x, y, x + width - 3, panel.y1], fill=COLOURS[key])
+            text = f"{value:.1f}"
+            panel.draw.text(
+                (x + (width - 3) / 2 - _text_width(panel.draw, text, tiny) / 2, y - 16),
+                text,
+                fill=AXIS,
+                font=tiny,
+            )
+    panel.legend("creates + status queries")
 
 
-def draw_chart(rows: Sequence[Row], path: Path) -> Path:
+def machine_meta() -> dict[str, str]:
+    """This machine and this moment, for a chart drawn right after a run."""
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            cpu = next(
+                (ln.split(":", 1)[1].strip() for ln in handle if ln.startswith("model name")), cpu
+            )
+    except OSError:
+        pass
+    return {
+        "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}",
+    }
+
+
+def _header(draw: ImageDraw.ImageDraw, meta: Mapping[str, str]) -> None:
+    draw.text(
+        (20, 14),
+        "The bot against a naive bot: N members run /imagine at the same moment",
+        fill=AXIS,
+        font=_font(20, bold=True),
+    )
+    facts = [f"measured {meta.get('when', 'at an unknown date')}", meta.get("machine", "")]
+    if meta.get("predictions"):
+        facts.append(f"predictions take {meta['predictions']}")
+    if meta.get("repeats"):
+        facts.append(meta["repeats"])
+    draw.text((20, 46), " · ".join(f for f in facts if f), fill=MUTED, font=_font(14))
+    draw.line([(20, HEADER - 6), (WIDTH - 20, HEADER - 6)], fill=GRID, width=1)
+
+
+def draw_chart(
+    rows: Sequence[FigureRow], path: Path, meta: Mapping[str, str] | None = None
+) -> Path:
+    """Draw the chart of `rows` into `path`; `meta` (date, machine) defaults to now, here."""
     image = Image.new("RGB", (WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(image)
-    n = reference_n(rows)
-    naive = find(rows, "naive", n) if n is not None else None
-    bot = find(rows, "bot", n) if n is not None else None
-    wait = next((r for r in rows if r.bot == "bot" and r.n == n and r.prefer_wait), None)
-    ms = lambda values: [v * 1000 for v in values]  # noqa: E731
-    _cdf(
-        _Panel(draw, 0, f"Acknowledgement latency, N={n}"),
-        [
-            ("naive bot", COLOURS["naive"], ms(naive.acks) if naive else []),
-            ("bot", COLOURS["bot"], ms(bot.acks) if bot else []),
-        ],
-        "ms from command to first callback",
-    )
-    _cdf(
-        _Panel(draw, 1, f"Delivery overhead, N={n}"),
-        [
-            ("naive bot", COLOURS["naive"], ms(naive.overheads) if naive else []),
-            ("bot", COLOURS["bot"], ms(bot.overheads) if bot else []),
-            ("bot, Prefer: wait", COLOURS["wait"], ms(wait.overheads) if wait else []),
-        ],
-        "ms from prediction done to result in Discord",
-    )
+    _header(draw, meta if meta is not None else machine_meta())
     ns = sorted({r.n for r in rows})
-
-    def per_n(bot_kind: str, prefer_wait: bool) -> list[float]:
-        out = []
-        for each in ns:
-            row = next(
-                (
-                    r
-                    for r in rows
-                    if r.bot == bot_kind and r.n == each and bool(r.prefer_wait) == prefer_wait
-                ),
-                None,
-            )
-            value = row.figures["api_requests_per_prediction"] if row else None
-            out.append(float("nan") if value is None else value)
-        return out
-
-    _bars(
-        _Panel(draw, 2, "API requests per prediction (creates + polls)"),
+    _latency(
+        _Panel(draw, 0, "Acknowledgement", "ms from command to first answer, log scale"),
+        rows,
         ns,
-        [
-            ("naive bot", COLOURS["naive"], per_n("naive", False)),
-            ("bot", COLOURS["bot"], per_n("bot", False)),
-            ("bot, Prefer: wait", COLOURS["wait"], per_n("bot", True)),
-        ],
+        "ack",
     )
+    _latency(
+        _Panel(draw, 1, "Delivery overhead", "ms from image ready to result in Discord, log scale"),
+        rows,
+        ns,
+        "delivery",
+    )
+    _requests(_Panel(draw, 2, "API requests per prediction", "requests"), rows, ns)
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path, "PNG", optimize=True)
     return path
 
 
-__all__ = ["draw_chart", "reference_n"]
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m bench.chart [docs/benchmarks.md [docs/benchmarks.png]]`: redraw from the doc."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    root = Path(__file__).resolve().parents[1]
+    md = Path(args[0]) if args else root / "docs" / "benchmarks.md"
+    png = Path(args[1]) if len(args) > 1 else md.with_suffix(".png")
+    rows, meta = parse_markdown(md.read_text(encoding="utf-8"))
+    draw_chart(rows, png, meta)
+    print(f"wrote {png} from the figures recorded in {md}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+__all__ = ["COLOURS", "draw_chart", "machine_meta", "main"]

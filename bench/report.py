@@ -8,6 +8,7 @@ pooled for the chart.
 from __future__ import annotations
 
 import platform
+import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -281,12 +282,86 @@ def markdown(
         verdict = {True: "met", False: "**missed**", None: "not measured"}[t.met]
         out.append(f"| {t.name} | {t.measured} | {t.limit} | {verdict} |")
     if chart:
-        out += ["", f"![latency distributions and requests per job]({chart})"]
+        out += [
+            "",
+            f"![acknowledgement, delivery overhead and API requests per prediction at every N, "
+            f"lower is better]({chart})",
+        ]
     errors = [f"- {r.label}, N={r.n}: {e}" for r in rows for e in r.errors[:5]]
     if errors:
         out += ["", "### Errors", "", *errors]
     out += ["", END]
     return "\n".join(out)
+
+
+@dataclass(frozen=True)
+class RecordedRow:
+    """One row of the figures table as docs/benchmarks.md recorded it (no raw samples)."""
+
+    label: str
+    bot: str
+    n: int
+    prefer_wait: int
+    figures: dict[str, float | None]
+    errors: int = 0
+
+
+_LABEL = re.compile(r"^(naive bot|bot)(?:, Prefer: wait=(\d+))?$")
+
+
+def parse_markdown(text: str) -> tuple[list[RecordedRow], dict[str, str]]:
+    """The figures table and the run's date and machine, read back from the generated section.
+
+    The inverse of `markdown()` for what the chart needs, so the chart can be drawn again
+    from the recorded figures without running the benchmark. Raises ValueError when the
+    section or its table is missing.
+    """
+    if BEGIN not in text or END not in text:
+        raise ValueError("no generated benchmark section (the bench:begin/end markers)")
+    section = text.partition(BEGIN)[2].partition(END)[0]
+    meta: dict[str, str] = {}
+    run = re.search(r"^Run: (.+?), `([^`]+)`\.", section, re.MULTILINE)
+    if run:
+        meta["when"], meta["command"] = run.group(1), run.group(2)
+    machine = re.search(r"^Machine: (.+?)\. Predictions take (.+?);(.*)$", section, re.MULTILINE)
+    if machine:
+        meta["machine"] = machine.group(1)
+        meta["predictions"] = machine.group(2)
+        meta["repeats"] = machine.group(3).strip().rstrip(".")
+    by_header = {header: name for name, header, _ in COLUMNS}
+    header: list[str] | None = None
+    rows: list[RecordedRow] = []
+    for line in section.splitlines():
+        if not line.startswith("|"):
+            if header is not None and rows:
+                break
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells[:2] == ["bot", "N"]:
+            header = cells
+            continue
+        if header is None or set(cells[0]) <= {"-", ":", " "}:
+            continue
+        label = _LABEL.match(cells[0])
+        if label is None:
+            raise ValueError(f"unknown bot label in the figures table: {cells[0]!r}")
+        figures: dict[str, float | None] = {name: None for name in FIGURES}
+        for title, cell in zip(header[2:], cells[2:], strict=False):
+            if title in by_header:
+                figures[by_header[title]] = None if cell == "-" else float(cell)
+        rows.append(
+            RecordedRow(
+                label=cells[0],
+                bot="naive" if label.group(1) == "naive bot" else "bot",
+                n=int(cells[1]),
+                prefer_wait=int(label.group(2) or 0),
+                figures=figures,
+                errors=int(cells[header.index("errors")]) if "errors" in header else 0,
+            )
+        )
+    if not rows:
+        raise ValueError("the benchmark section has no figures table")
+    return rows, meta
 
 
 def write_docs(path: Path, section: str) -> None:
@@ -307,12 +382,14 @@ def write_docs(path: Path, section: str) -> None:
 __all__ = [
     "BEGIN",
     "END",
+    "RecordedRow",
     "Row",
     "Target",
     "evaluate",
     "find",
     "group",
     "markdown",
+    "parse_markdown",
     "table",
     "targets_text",
     "write_docs",

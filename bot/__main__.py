@@ -1,5 +1,5 @@
-"""`python -m bot [run|sync|check|generate|block|unblock|blocked]`: parse, load the settings,
-dispatch.
+"""`python -m bot [run|sync|check [--online]|health|generate|block|unblock|blocked]`: parse, load
+the settings, dispatch.
 
 The composition root of the running bot is `bot.edge.runner`; the commands that need no
 Discord live in `bot.cli`.
@@ -18,10 +18,12 @@ from typing import TextIO
 
 from dotenv import load_dotenv
 
+from bot import heartbeat
 from bot.catalog import cli_input
 from bot.cli.blocks import run_blocks
 from bot.cli.check import check, load_catalog_or_stop
 from bot.cli.generate import run_generate
+from bot.cli.online import run_online_checks
 from bot.errors import StartupError
 from bot.logging_setup import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
@@ -42,7 +44,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--guild", type=int, help="sync to this server only (default: DEV_GUILD_ID, else global)"
     )
     sync.add_argument("--global", dest="global_", action="store_true", help="sync globally")
-    sub.add_parser("check", help="validate the configuration without starting")
+    check_cmd = sub.add_parser("check", help="validate the configuration without starting")
+    check_cmd.add_argument(
+        "--online",
+        action="store_true",
+        help="also try the token with Discord and the key with CometAPI (no image is made)",
+    )
+    sub.add_parser(
+        "health", help="exit 0 if the running bot wrote its heartbeat (HEALTH_FILE) lately"
+    )
     block = sub.add_parser(
         "block", help="block a user in every server and DM, from their next request"
     )
@@ -77,8 +87,15 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
         return 2
     configure_logging(settings.log_level, settings.secrets())
     try:
+        if command == "health":
+            code, line = heartbeat.health(settings.health_file)
+            print(line, file=out)
+            return code
         if command == "check":
-            return check(settings, out)
+            code = check(settings, out)
+            if code == 0 and args.online:
+                code = asyncio.run(check_online(settings, out))
+            return code
         if command == "generate":
             return asyncio.run(generate(settings, args, out))
         if command in ("block", "unblock", "blocked"):
@@ -117,6 +134,13 @@ async def generate(settings: Settings, args: argparse.Namespace, out: TextIO) ->
         stderr=sys.stderr,
         catalog_input=lambda model, prompt, pairs: cli_input(catalog, model, prompt, pairs),
     )
+
+
+async def check_online(settings: Settings, out: TextIO) -> int:
+    """The token with Discord and the key with CometAPI; exit code 1 if anything failed."""
+    from bot.edge import online_check
+
+    return await run_online_checks(settings, out, online_check.discord_lines)
 
 
 async def run(settings: Settings) -> int:

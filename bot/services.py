@@ -13,7 +13,7 @@ import aiohttp
 
 from bot.catalog import Catalog
 from bot.clock import Clock, SystemClock
-from bot.cometapi import PredictionClient
+from bot.cometapi import ClientTuning, PredictionClient
 from bot.i18n import Messages
 from bot.policy import Admission, UsageReport
 from bot.settings import Settings
@@ -66,7 +66,7 @@ def build_services(
             session,
             base_url=settings.cometapi_base_url,
             api_key=settings.cometapi_key,
-            prefer_wait=settings.cometapi_prefer_wait or None,
+            tuning=ClientTuning(prefer_wait=settings.cometapi_prefer_wait or None),
         ),
         guild_config=guild_config,
         admission=admission,

@@ -61,6 +61,7 @@ class Settings:
     cometapi_prefer_wait: int = 0
     discord_api_base_url: str | None = None
     discord_gateway_url: str | None = None
+    health_file: Path | None = None
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log redaction filter."""
@@ -303,4 +304,5 @@ def load_settings(env: Mapping[str, str], *, require_discord: bool = True) -> Se
         cometapi_prefer_wait=prefer_wait,
         discord_api_base_url=_http_url(env, "DISCORD_API_BASE_URL", None),
         discord_gateway_url=_http_url(env, "DISCORD_GATEWAY_URL", None, ws=True),
+        health_file=Path(health_file) if (health_file := _get(env, "HEALTH_FILE")) else None,
     )

@@ -1,5 +1,7 @@
-"""The command-line commands that need no Discord: `check` and `generate`.
+"""The command-line commands that need no Discord: `check` (and the CometAPI half of
+`check --online`) and `generate`.
 
-`bot/__main__.py` parses the command line and dispatches here, or to the Discord runner
-(`bot.edge.runner`) for `run` and `sync`.
+`bot/__main__.py` parses the command line and dispatches here, or to the Discord side
+(`bot.edge.runner` for `run` and `sync`, `bot.edge.online_check` for the Discord half of
+`check --online`).
 """

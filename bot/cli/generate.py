@@ -17,6 +17,7 @@ from typing import Any, TextIO
 import aiohttp
 
 from bot.cometapi import (
+    ClientTuning,
     CometAPIError,
     DownloadedImage,
     NetworkError,
@@ -63,7 +64,10 @@ async def run_generate(
     async with aiohttp.ClientSession() as session:
         try:
             client = PredictionClient(
-                session, base_url=settings_base_url, api_key=api_key, prefer_wait=prefer_wait
+                session,
+                base_url=settings_base_url,
+                api_key=api_key,
+                tuning=ClientTuning(prefer_wait=prefer_wait),
             )
         except ValueError as exc:
             _fail(stderr, f"COMETAPI_BASE_URL is not usable: {exc}")

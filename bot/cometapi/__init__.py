@@ -3,7 +3,7 @@
 No Discord here; the scheduler and the CLI both use this package.
 """
 
-from bot.cometapi.client import PredictionClient
+from bot.cometapi.client import ClientTuning, PredictionClient
 from bot.cometapi.download import DownloadedImage
 from bot.cometapi.errors import (
     AccessDeniedError,
@@ -26,6 +26,7 @@ __all__ = [
     "TERMINAL_STATUSES",
     "AccessDeniedError",
     "AuthenticationError",
+    "ClientTuning",
     "CometAPIError",
     "DownloadError",
     "DownloadedImage",

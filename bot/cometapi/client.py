@@ -57,6 +57,19 @@ class _Answer:
     body: bytes
 
 
+@dataclass(frozen=True)
+class ClientTuning:
+    """Timeouts and retry pacing of a PredictionClient (seconds)."""
+
+    connect_timeout: float = 10
+    read_timeout: float = 60
+    max_retries: int = 4
+    backoff_base: float = 1.0
+    backoff_cap: float = 30.0
+    # Ask the API to hold a create up to this long (`Prefer: wait`, 1-60); None: don't ask.
+    prefer_wait: int | None = None
+
+
 class PredictionClient:
     """HTTP to CometAPI's Replicate-compatible routes. Owns no session: it is given one."""
 
@@ -66,29 +79,26 @@ class PredictionClient:
         *,
         base_url: str,
         api_key: str,
-        connect_timeout: float = 10,
-        read_timeout: float = 60,
-        max_retries: int = 4,
-        backoff_base: float = 1.0,
-        backoff_cap: float = 30.0,
+        tuning: ClientTuning | None = None,
         sleep: Sleep = asyncio.sleep,
         random: Callable[[], float] = _random.random,
-        prefer_wait: int | None = None,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"base URL must be an http(s) URL, got {base_url!r}")
+        tuning = tuning or ClientTuning()
         self._session = session
         self._base = base_url.rstrip("/")
         self._api_key = api_key
-        self._connect_timeout = connect_timeout
-        self._read_timeout = read_timeout
-        self._max_retries = max(0, max_retries)
-        self._backoff_base = backoff_base
-        self._backoff_cap = backoff_cap
+        self._connect_timeout = tuning.connect_timeout
+        self._read_timeout = tuning.read_timeout
+        self._max_retries = max(0, tuning.max_retries)
+        self._backoff_base = tuning.backoff_base
+        self._backoff_cap = tuning.backoff_cap
         self._sleep = sleep
         self._random = random
-        self._prefer_wait = None if prefer_wait is None else max(1, min(60, prefer_wait))
+        wait = tuning.prefer_wait
+        self._prefer_wait = None if wait is None else max(1, min(60, wait))
         self.request_count = 0  # API requests sent (creates, gets, cancels), retries included
         self.download_count = 0  # download attempts, retries included
 

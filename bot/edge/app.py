@@ -8,6 +8,7 @@ away. The runner (`bot.edge.runner`) owns the HTTP session and the database unde
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import pkgutil
@@ -18,23 +19,28 @@ from collections.abc import Iterable
 import discord
 from discord.ext import commands
 
-import cogs
 from bot.edge.buttons import DYNAMIC_ITEMS
 from bot.edge.errors import install_error_handler
 from bot.edge.logchannel import LogChannelMirror
 from bot.edge.presenter import DiscordPresenter
 from bot.edge.translator import CatalogTranslator
-from bot.jobs.scheduler import JobScheduler
 from bot.loop_monitor import LoopMonitor
+from bot.scheduler import JobScheduler, SchedulerConfig
 from bot.services import Services
 
 log = logging.getLogger(__name__)
 
 
 def discover_extensions() -> list[str]:
-    """Every module in cogs/ not starting with `_` is an extension."""
+    """Every module in cogs/ not starting with `_` is an extension.
+
+    Found by location, without importing the package: the cogs import the edge, never the
+    other way round.
+    """
+    spec = importlib.util.find_spec("cogs")
+    locations = list(spec.submodule_search_locations or []) if spec else []
     return sorted(
-        f"cogs.{m.name}" for m in pkgutil.iter_modules(cogs.__path__) if not m.name.startswith("_")
+        f"cogs.{m.name}" for m in pkgutil.iter_modules(locations) if not m.name.startswith("_")
     )
 
 
@@ -45,20 +51,23 @@ def process_owner_id() -> str:
 
 def build_scheduler(services: Services, presenter: DiscordPresenter) -> JobScheduler:
     settings = services.settings
-    return JobScheduler(
-        store=services.jobs,
-        client=services.client,
-        presenter=presenter,
+    config = SchedulerConfig(
         max_concurrent=settings.max_concurrent_jobs,
         job_timeout=settings.job_timeout_seconds,
-        clock=services.clock,
-        # Several processes may share a PostgreSQL database (docs/decisions/011): each
-        # start is a new owner, so a job leased to a crashed run is never mistaken for ours.
+        # Several processes may share a PostgreSQL database (docs/decisions/011): each start
+        # is a new owner, so a job leased to a crashed run is never mistaken for ours.
         owner_id=process_owner_id(),
         lease_seconds=settings.job_lease_seconds,
         # SQLite has one process by definition: at start it takes every unfinished job at
         # once instead of waiting for its previous run's leases to lapse.
         sole_owner=services.db.dialect == "sqlite",
+    )
+    return JobScheduler(
+        store=services.jobs,
+        client=services.client,
+        presenter=presenter,
+        config=config,
+        clock=services.clock,
     )
 
 

@@ -15,7 +15,7 @@ from bot.i18n import resolve_locale
 from bot.policy import RequestContext
 
 if TYPE_CHECKING:
-    from bot.jobs.scheduler import JobScheduler
+    from bot.scheduler import JobScheduler
     from bot.services import Services
 
 

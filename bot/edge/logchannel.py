@@ -24,7 +24,7 @@ from bot.jobs.events import FAILED, SUCCEEDED, JobEvent
 from bot.jobs.model import Job
 
 if TYPE_CHECKING:
-    from bot.jobs.scheduler import JobScheduler
+    from bot.scheduler import JobScheduler
     from bot.services import Services
 
 log = logging.getLogger(__name__)

@@ -31,7 +31,7 @@ from bot.jobs.model import Job, JobStatus, NewJob
 
 if TYPE_CHECKING:
     from bot.catalog import Problem
-    from bot.jobs.scheduler import JobScheduler
+    from bot.scheduler import JobScheduler
     from bot.services import Services
 
 log = logging.getLogger(__name__)

@@ -18,6 +18,7 @@ import aiohttp
 import discord
 import yarl
 
+from bot import heartbeat
 from bot.catalog import Catalog
 from bot.edge.app import ImageBot
 from bot.errors import StartupError
@@ -30,6 +31,13 @@ log = logging.getLogger(__name__)
 TOKEN_REFUSED = (
     "DISCORD_TOKEN was refused by Discord: reset the token in the Developer Portal "
     "(Bot → Reset Token) and update .env."
+)
+
+
+MISSING_ACCESS = (
+    "Discord answered Missing Access for server {guild}: the bot is not in that server, or was "
+    "invited without the applications.commands scope; open the invite URL that "
+    "`python -m bot check --online` prints, authorize the bot on that server, and sync again."
 )
 
 
@@ -79,7 +87,7 @@ async def run(settings: Settings, catalog: Catalog, stop: asyncio.Event) -> int:
     token = _token(settings)
     async with opened(settings, catalog) as services:
         bot = ImageBot(services)
-        async with bot:
+        async with bot, _heartbeat(settings, bot):
             runner = asyncio.create_task(bot.start(token))
             waiter = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait({runner, waiter}, return_when=asyncio.FIRST_COMPLETED)
@@ -100,6 +108,24 @@ async def run(settings: Settings, catalog: Catalog, stop: asyncio.Event) -> int:
     return 0
 
 
+@contextlib.asynccontextmanager
+async def _heartbeat(settings: Settings, bot: ImageBot) -> AsyncIterator[None]:
+    """With HEALTH_FILE set, touch it while the bot is connected (`python -m bot health`)."""
+    if settings.health_file is None:
+        yield
+        return
+    task = asyncio.create_task(
+        heartbeat.beat(settings.health_file, lambda: bot.is_ready() and not bot.is_closed()),
+        name="heartbeat",
+    )
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 async def sync(settings: Settings, catalog: Catalog, guild_id: int | None) -> int:
     """Log in over HTTP only, register the commands (on one guild or globally), and leave."""
     token = _token(settings)
@@ -113,7 +139,10 @@ async def sync(settings: Settings, catalog: Catalog, guild_id: int | None) -> in
             if guild_id is not None:
                 guild = discord.Object(id=guild_id)
                 bot.tree.copy_global_to(guild=guild)
-                synced = await bot.tree.sync(guild=guild)
+                try:
+                    synced = await bot.tree.sync(guild=guild)
+                except discord.Forbidden:
+                    raise StartupError(MISSING_ACCESS.format(guild=guild_id)) from None
                 print(f"Synced {len(synced)} commands to server {guild_id}.")
             else:
                 synced = await bot.tree.sync()

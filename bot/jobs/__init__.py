@@ -1,4 +1,8 @@
-"""Jobs: the job model and the scheduler that owns every job until its result is delivered."""
+"""Jobs: what a job is: its record, its events, the fair queue and the poll planner.
+
+Who runs jobs is `bot.scheduler`, a layer above storage; nothing here imports it, so storage
+can import `bot.jobs.model` without a circle through this package.
+"""
 
 from bot.jobs.events import (
     CancelResult,
@@ -10,7 +14,6 @@ from bot.jobs.events import (
 )
 from bot.jobs.model import ACTIVE_STATUSES, TERMINAL_STATUSES, Job, JobStatus, NewJob
 from bot.jobs.polling import DurationEstimator, PollPolicy
-from bot.jobs.scheduler import JobScheduler, SchedulerStats
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -23,9 +26,7 @@ __all__ = [
     "Job",
     "JobEvent",
     "JobPresenter",
-    "JobScheduler",
     "JobStatus",
     "NewJob",
     "PollPolicy",
-    "SchedulerStats",
 ]

@@ -1,12 +1,17 @@
-"""The command line: missing settings stop at once with one sentence and exit code 2."""
+"""The command line: missing settings stop at once with one sentence and exit code 2;
+`check --online` tries the token and the key against the fakes."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from tests.fakes.cometapi import FakeCometAPI
+from tests.fakes.discord import FakeDiscord
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.abcdefghijklmnopqrstuvwxyz012345"
@@ -78,3 +83,88 @@ def test_an_unreachable_database_is_one_sentence_and_exit_2(tmp_path: Path) -> N
     lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "DATABASE_URL" in lines[0], result.stderr
     assert "hunter2-secret" not in result.stderr + result.stdout
+
+
+async def _check_online(env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    """`python -m bot check --online` as a process, while this loop serves the fakes."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "COMETAPI_"))}
+    clean.update(env, PYTHONPATH=str(ROOT))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "check",
+        "--online",
+        cwd=cwd,
+        env=clean,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, output.decode()
+
+
+async def test_check_online_passes_against_a_working_token_and_key(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """Token and key both work: every line ✓, the invite URL shown, exit 0, no secret printed."""
+    async with FakeCometAPI() as api:
+        env = {
+            **fake_discord.env(),
+            "COMETAPI_KEY": api.api_key,
+            "COMETAPI_BASE_URL": api.base_url,
+            "DEV_GUILD_ID": str(fake_discord.guild.id),
+        }
+        code, output = await _check_online(env, tmp_path)
+    assert code == 0, output
+    assert "✗" not in output and "Online checks passed." in output
+    assert f"client_id={fake_discord.application_id}" in output and "permissions=117760" in output
+    assert "balance $25.00" in output
+    assert fake_discord.token not in output and f"={api.api_key}" not in output
+
+
+async def test_check_online_fails_with_a_wrong_key_and_names_the_fix(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """A key CometAPI refuses: ✗ COMETAPI_KEY with where to get one, exit 1."""
+    async with FakeCometAPI() as api:
+        env = {
+            **fake_discord.env(),
+            "COMETAPI_KEY": "sk-not-the-right-key-000",
+            "COMETAPI_BASE_URL": api.base_url,
+            "DEV_GUILD_ID": str(fake_discord.guild.id),
+        }
+        code, output = await _check_online(env, tmp_path)
+    assert code == 1, output
+    assert "✗ COMETAPI_KEY" in output and "Fix: create a key in the CometAPI console" in output
+    assert "✓ DISCORD_TOKEN" in output and "sk-not-the-right-key-000" not in output
+
+
+async def test_sync_to_a_server_the_bot_is_not_in_says_how_to_fix_it(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """`sync --guild` on a server without the bot: one sentence (Missing Access), exit 2."""
+    env = {
+        **fake_discord.env(),
+        "COMETAPI_KEY": "sk-test-key",
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+    }
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "COMETAPI_"))}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "sync",
+        "--guild",
+        "123456789012345678",
+        cwd=tmp_path,
+        env={**clean, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2, out.decode() + err.decode()
+    assert "Missing Access" in err.decode() and "check --online" in err.decode()
+    assert "Traceback" not in err.decode() + out.decode()

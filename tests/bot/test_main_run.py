@@ -14,9 +14,7 @@ from tests.fakes.discord import FakeDiscord
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def _start_bot(
-    fake: FakeDiscord, api: FakeCometAPI, tmp_path: Path
-) -> asyncio.subprocess.Process:
+def _env(fake: FakeDiscord, api: FakeCometAPI, tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "COMETAPI_"))}
     env.update(fake.env())
     env.update(
@@ -27,14 +25,22 @@ async def _start_bot(
             "DEV_GUILD_ID": str(fake.guild.id),
             "PYTHONPATH": str(ROOT),
             "BOT_ENV_FILE": str(tmp_path / "missing.env"),
+            "HEALTH_FILE": str(tmp_path / "heartbeat"),
         }
     )
+    return env
+
+
+async def _start_bot(
+    fake: FakeDiscord, api: FakeCometAPI, tmp_path: Path, *args: str
+) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
+        *args,
         cwd=tmp_path,
-        env=env,
+        env=_env(fake, api, tmp_path),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
@@ -71,3 +77,28 @@ async def test_sigterm_stops_the_bot_cleanly_with_exit_0(
     assert "Traceback" not in output
     assert fake_discord.env()["DISCORD_TOKEN"] not in output and api.api_key not in output
     assert (tmp_path / "data" / "bot.db").exists()
+
+
+async def test_the_running_bot_beats_and_health_says_healthy(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """With HEALTH_FILE set the connected bot touches it, and `python -m bot health` exits 0."""
+    async with FakeCometAPI(duration=0.2) as api:
+        assert await (await _start_bot(fake_discord, api, tmp_path, "health")).wait() == 1
+        process = await _start_bot(fake_discord, api, tmp_path)
+        try:
+            await fake_discord.wait_for_gateway(lambda e: e.kind == "READY", timeout=30)
+            for _ in range(100):
+                if (tmp_path / "heartbeat").exists():
+                    break
+                await asyncio.sleep(0.1)
+            check = await _start_bot(fake_discord, api, tmp_path, "health")
+            out, _ = await asyncio.wait_for(check.communicate(), 30)
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), timeout=20)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    assert check.returncode == 0, out.decode()
+    assert out.decode().startswith("healthy: last heartbeat")

@@ -5,7 +5,9 @@ Used by the client's tests, the scheduler's tests and the benchmarks. It answers
 `starting → processing → succeeded` by reading a clock (no task per prediction, so a thousand
 predictions cost nothing), writes tqdm-like logs, serves outputs as real image bytes made with
 Pillow, and can be scripted to fail: error statuses and bodies, hangs, dropped connections,
-models that fail, wrap their answers, or give broken files.
+models that fail, wrap their answers, or give broken files. It also answers the two reads of
+`check --online`: the authenticated model list (`/v1/models`) and the balance query service
+(`/user/quota`, whose balance `no_credit()` empties; creates then get a 402).
 
     async with FakeCometAPI(duration=0.1) as fake:
         client = PredictionClient(session, base_url=fake.base_url, api_key=fake.api_key)
@@ -30,7 +32,8 @@ from typing import Any, Literal
 from aiohttp import web
 from PIL import Image, ImageDraw
 
-FaultRoute = Literal["create", "get", "cancel", "files", "any"]
+Artwork = Callable[[int, int, tuple[int, int]], Image.Image]  # (seed, index, size) -> image
+FaultRoute = Literal["create", "get", "cancel", "files", "models", "quota", "any"]
 OutputKind = Literal["image", "huge", "not_image", "broken"]
 
 _ALL_RATIOS = ("1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "3:4", "4:3", "9:16", "9:21")
@@ -224,6 +227,8 @@ class FakeCometAPI:
         clock: Callable[[], float] = time.monotonic,
         seed: int = 1234,
         chunked_files: bool = False,
+        balance: float = 25.0,
+        artwork: Artwork | None = None,
     ) -> None:
         self.api_key = api_key
         self.duration = duration
@@ -238,6 +243,11 @@ class FakeCometAPI:
         self.honour_prefer_wait = honour_prefer_wait
         self.clock = clock
         self.chunked_files = chunked_files  # stream files without Content-Length
+        # The account's balance in USD, as the query service reports it (`/user/quota`); at 0
+        # or below, creates are refused with 402 like a spent key. `no_credit()` sets it.
+        self.balance = balance
+        # Draws the output images (seed, index, size) instead of the plain test squares.
+        self.artwork = artwork
         self.models: dict[str, FakeModel] = dict(FLUX_MODELS)
         self.behaviours: dict[str, ModelBehaviour] = {}
         self.requests: list[RecordedRequest] = []
@@ -261,6 +271,11 @@ class FakeCometAPI:
         app.router.add_get("/replicate/v1/predictions/{id}", self._get, name="get")
         app.router.add_post("/replicate/v1/predictions/{id}/cancel", self._cancel, name="cancel")
         app.router.add_get("/files/{id}/{file}", self._file, name="files")
+        # The key checks of `python -m bot check --online`: the OpenAI-compatible model list
+        # (Bearer auth) and the balance query service (the key as a query parameter; on the real
+        # service it lives at https://query.cometapi.com/user/quota).
+        app.router.add_get("/v1/models", self._models, name="models")
+        app.router.add_get("/user/quota", self._quota, name="quota")
         app.router.add_route("*", "/{tail:.*}", self._not_found, name="other")
         # handler_cancellation: a hung handler ends when the client gives up on it.
         self._runner = web.AppRunner(
@@ -343,6 +358,10 @@ class FakeCometAPI:
             image_size=image_size,
         )
 
+    def no_credit(self) -> None:
+        """The account's balance is spent: the query service says 0 and creates get a 402."""
+        self.balance = 0.0
+
     def finish_now(self, pred_id: str) -> None:
         """Make a prediction finish at the current clock time."""
         pred = self.predictions[pred_id]
@@ -402,7 +421,7 @@ class FakeCometAPI:
         if fault is not None and fault.action == "respond":
             return self._fault_response(fault)
         authorized = request.headers.get("Authorization") == f"Bearer {self.api_key}"
-        if route in ("create", "get", "cancel") and not authorized:
+        if route in ("create", "get", "cancel", "models") and not authorized:
             return self._json(401, envelope("Invalid token", request_id=self._request_id()))
         if fault is not None and route == "create":
             # The request arrived: the prediction exists even though no answer will come.
@@ -474,6 +493,9 @@ class FakeCometAPI:
                 400,
                 envelope("the body must be an object with an input object", code="invalid_request"),
             )
+        if self.balance <= 0:
+            message, code = _DEFAULT_BODIES[402]
+            return self._json(402, envelope(message, code=code, request_id=self._request_id()))
         model = self.models.get(model_id)
         if model is None:
             return self._json(
@@ -597,6 +619,41 @@ class FakeCometAPI:
         )
         return web.Response(body=data, content_type=content_type)
 
+    async def _models(self, request: web.Request) -> web.Response:
+        """OpenAI's model list shape, as CometAPI's authenticated `/v1/models` gives it."""
+        created = int(time.time())
+        data = [
+            {
+                "id": model_id,
+                "object": "model",
+                "created": created,
+                "owned_by": model_id.split("/")[0],
+            }
+            for model_id in sorted(self.models)
+        ]
+        return self._json(200, {"object": "list", "data": data})
+
+    async def _quota(self, request: web.Request) -> web.Response:
+        """The balance query service: account balance and per-key quota, in USD.
+
+        Documented: `GET /user/quota?key=...` answers `username`, `total_quota` (the balance),
+        `total_used_quota`, `request_count` and `keys` (`remain_quota` -1 = unlimited). What it
+        answers for a wrong key is not documented; this fake answers 401 with a message.
+        """
+        if request.query.get("key") != self.api_key:
+            return self._json(401, {"success": False, "message": "invalid key"})
+        creates = len(self.requests_for("create"))
+        return self._json(
+            200,
+            {
+                "username": "fake_user",
+                "total_quota": round(self.balance, 6),
+                "total_used_quota": round(0.003 * creates, 6),
+                "request_count": len(self.requests),
+                "keys": [{"name": "discord-bot", "remain_quota": -1, "used_quota": -1}],
+            },
+        )
+
     async def _not_found(self, request: web.Request) -> web.Response:
         # What a web server in front of the API gives for a wrong base URL: HTML, not JSON.
         return web.Response(status=404, text=_HTML_404, content_type="text/html")
@@ -700,6 +757,10 @@ class FakeCometAPI:
         width, height = _size(
             str(pred.input.get("aspect_ratio", "1:1")), pred.behaviour.image_size or self.image_base
         )
+        if self.artwork is not None:
+            buffer = io.BytesIO()
+            self.artwork(pred.seed, index, (width, height)).convert("RGB").save(buffer, fmt)
+            return buffer.getvalue()
         rng = random.Random(pred.seed * 31 + index)
         colour = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
         image = Image.new("RGB", (width, height), colour)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
 import pytest
 
-from bot.cometapi import PredictionClient
+from bot.cometapi import ClientTuning, PredictionClient
 from tests.fakes.cometapi import FakeCometAPI, ManualClock
+
+TUNING_FIELDS = {f.name for f in dataclasses.fields(ClientTuning)}
 
 
 class RecordingSleep:
@@ -72,7 +75,8 @@ def make_client(
             "sleep": sleeps,
             "random": lambda: 0.5,
         }
+        tuning = {k: overrides.pop(k) for k in list(overrides) if k in TUNING_FIELDS}
         options.update(overrides)
-        return PredictionClient(session, **options)
+        return PredictionClient(session, tuning=ClientTuning(**tuning), **options)
 
     return make

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 from PIL import Image
 
-from bot.cometapi import DownloadError, NetworkError, PredictionClient
+from bot.cometapi import ClientTuning, DownloadError, NetworkError, PredictionClient
 from tests.bot.cometapi.conftest import MakeClient, RecordingSleep
 from tests.fakes.cometapi import FakeCometAPI, ManualClock
 
@@ -194,7 +194,11 @@ async def test_download_timeout(
 ) -> None:
     """A file host that never answers is given up on at the timeout."""
     client = PredictionClient(
-        session, base_url=slow_files.base_url, api_key="k", sleep=sleeps, max_retries=1
+        session,
+        base_url=slow_files.base_url,
+        api_key="k",
+        sleep=sleeps,
+        tuning=ClientTuning(max_retries=1),
     )
     with pytest.raises(NetworkError) as caught:
         await client.download(f"{slow_files.base_url}/files/x/0.png", timeout=0.1)

@@ -10,7 +10,13 @@ from email.utils import formatdate
 import aiohttp
 import pytest
 
-from bot.cometapi import NetworkError, PredictionClient, ProviderError, RateLimitedError
+from bot.cometapi import (
+    ClientTuning,
+    NetworkError,
+    PredictionClient,
+    ProviderError,
+    RateLimitedError,
+)
 from tests.bot.cometapi.conftest import MakeClient, RecordingSleep
 from tests.fakes.cometapi import FakeCometAPI
 
@@ -215,7 +221,7 @@ async def test_connection_refused_everywhere_ends_in_network_error(
         base_url=f"http://127.0.0.1:{_free_port()}",
         api_key="test-key",
         sleep=sleeps,
-        max_retries=3,
+        tuning=ClientTuning(max_retries=3),
     )
     with pytest.raises(NetworkError) as caught:
         await client.create(SCHNELL, PROMPT)

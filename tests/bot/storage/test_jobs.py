@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.jobs.model import JobStatus, NewJob
 from bot.storage import Database
+from bot.storage.job_leases import JobLeases
 from bot.storage.jobs import JobStore
 
 
@@ -31,23 +32,23 @@ async def test_claim_is_exclusive_until_the_lease_expires(database: Database) ->
     clock = FixedClock(1000.0)
     store = JobStore(database, clock)
     job = await store.insert(new_job())
-    assert await store.claim(job.id, "a", 1030.0)
-    assert await store.claim(job.id, "a", 1040.0)  # the owner may re-claim (extend)
-    assert not await store.claim(job.id, "b", 1050.0)
+    assert await JobLeases(store).claim(job.id, "a", 1030.0)
+    assert await JobLeases(store).claim(job.id, "a", 1040.0)  # the owner may re-claim (extend)
+    assert not await JobLeases(store).claim(job.id, "b", 1050.0)
     clock.value = 1041.0
-    assert await store.claim(job.id, "b", 1071.0)
+    assert await JobLeases(store).claim(job.id, "b", 1071.0)
     stored = await store.get(job.id)
     assert stored is not None
     assert (stored.lease_owner, stored.lease_expires_at) == ("b", 1071.0)
-    assert not await store.claim(9999, "a", 2000.0)  # no such job
+    assert not await JobLeases(store).claim(9999, "a", 2000.0)  # no such job
 
 
 async def test_a_claim_without_expiry_never_locks_anyone_out(database: Database) -> None:
     """Single-process claims (until=None) can be taken over at once, e.g. by a new owner id."""
     store = JobStore(database, FixedClock(1000.0))
     job = await store.insert(new_job())
-    assert await store.claim(job.id, "local", None)
-    assert await store.claim(job.id, "renamed-host", None)
+    assert await JobLeases(store).claim(job.id, "local", None)
+    assert await JobLeases(store).claim(job.id, "renamed-host", None)
 
 
 async def test_renew_extends_only_the_owners_active_jobs(database: Database) -> None:
@@ -55,9 +56,9 @@ async def test_renew_extends_only_the_owners_active_jobs(database: Database) -> 
     store = JobStore(database, FixedClock(1000.0))
     mine, done, theirs = [await store.insert(new_job()) for _ in range(3)]
     for job, owner in ((mine, "a"), (done, "a"), (theirs, "b")):
-        assert await store.claim(job.id, owner, 1030.0)
+        assert await JobLeases(store).claim(job.id, owner, 1030.0)
     await store.transition(done.id, JobStatus.SUCCEEDED, notified=True)
-    assert await store.renew("a", 1060.0) == 1
+    assert await JobLeases(store).renew("a", 1060.0) == 1
     got = {j.id: (await store.get(j.id)) for j in (mine, done, theirs)}
     assert got[mine.id].lease_expires_at == 1060.0  # type: ignore[union-attr]
     assert got[done.id].lease_expires_at == 1030.0  # type: ignore[union-attr]
@@ -69,10 +70,10 @@ async def test_release_one_or_all(database: Database) -> None:
     store = JobStore(database, FixedClock(1000.0))
     a1, a2, b1 = [await store.insert(new_job()) for _ in range(3)]
     for job, owner in ((a1, "a"), (a2, "a"), (b1, "b")):
-        await store.claim(job.id, owner, 1030.0)
-    assert await store.release("a", a1.id) == 1
+        await JobLeases(store).claim(job.id, owner, 1030.0)
+    assert await JobLeases(store).release("a", a1.id) == 1
     assert (await store.get(a1.id)).lease_owner is None  # type: ignore[union-attr]
-    assert await store.release("a") == 1
+    assert await JobLeases(store).release("a") == 1
     assert (await store.get(a2.id)).lease_owner is None  # type: ignore[union-attr]
     assert (await store.get(b1.id)).lease_owner == "b"  # type: ignore[union-attr]
 

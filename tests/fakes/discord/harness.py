@@ -110,6 +110,7 @@ class FakeDiscord:
         self.sync_count = 0
         self.recommended_shards = 1
         self.application_flags = (1 << 15) | (1 << 19) | (1 << 23)  # intents enabled, badge
+        self.interactions_endpoint_url: str | None = None  # set: interactions go to a URL
         self.base_url = ""
         self._cdn_generation = 0
         self._cdn_secret = secrets.token_bytes(16)
@@ -231,6 +232,22 @@ class FakeDiscord:
         target.members[user.id] = FakeMember(user, [r.id for r in roles], time.time())
         return user
 
+    def bot_role(self, guild: FakeGuild | None = None) -> FakeRole:
+        """The bot's managed role in `guild` (the main guild by default)."""
+        target = guild or self.guild
+        return next(r for r in target.roles.values() if r.bot_id == self.bot_user.id)
+
+    def restrict_bot(self, permissions: int, guild: FakeGuild | None = None) -> None:
+        """The bot's base permissions in `guild` become at most `permissions`.
+
+        Its managed role gets exactly these, and @everyone keeps only those of its own that are
+        also in them: a server that invited the bot with fewer permissions and lets only some
+        roles attach files.
+        """
+        target = guild or self.guild
+        self.bot_role(target).permissions = permissions
+        target.everyone.permissions &= permissions
+
     def user(self, user_id: int) -> FakeUser | None:
         return self._users.get(user_id)
 
@@ -310,7 +327,7 @@ class FakeDiscord:
             "team": None,
             "bot": self.bot_user.payload(),
             "redirect_uris": [],
-            "interactions_endpoint_url": None,
+            "interactions_endpoint_url": self.interactions_endpoint_url,
             "role_connections_verification_url": None,
             "tags": [],
             "integration_types_config": {"0": {}},

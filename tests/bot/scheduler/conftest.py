@@ -13,15 +13,15 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.cometapi import DownloadedImage, PredictionClient
+from bot.cometapi import ClientTuning, DownloadedImage, PredictionClient
 from bot.jobs import (
     DeliveryError,
     DeliveryReceipt,
     Job,
     JobEvent,
-    JobScheduler,
     NewJob,
 )
+from bot.scheduler import JobScheduler, SchedulerConfig
 from bot.storage import Database, apply_migrations
 from bot.storage.jobs import JobStore
 from bot.storage.postgres import PostgresDatabase
@@ -149,9 +149,8 @@ def client(
         api_key=fake.api_key,
         sleep=clock.sleep,
         random=lambda: 0.5,
-        read_timeout=5,
-        backoff_base=0.2,  # job seconds: the client sleeps on the shared fast clock
-        backoff_cap=2.0,
+        # job seconds: the client sleeps on the shared fast clock
+        tuning=ClientTuning(read_timeout=5, backoff_base=0.2, backoff_cap=2.0),
     )
 
 
@@ -222,23 +221,26 @@ MakeScheduler = Callable[..., JobScheduler]
 async def make_scheduler(
     store: JobStore, client: PredictionClient, presenter: RecordingPresenter, clock: FastClock
 ) -> AsyncIterator[MakeScheduler]:
-    """Build schedulers on the shared store/client/presenter; all are stopped at the end."""
+    """Build schedulers on the shared client/presenter (and store, unless the test gives its
+    own); every other override is a SchedulerConfig field. All are stopped at the end."""
     made: list[JobScheduler] = []
 
-    def make(**overrides: Any) -> JobScheduler:
+    def make(*, store: JobStore = store, **overrides: Any) -> JobScheduler:
         options: dict[str, Any] = {
-            "store": store,
-            "client": client,
-            "presenter": presenter,
             "max_concurrent": 4,
             "job_timeout": 600,
-            "clock": clock,
             "poll_request_timeout": 30,
             "retry_backoff": 0.5,
             "stop_grace": 1.0,
         }
         options.update(overrides)
-        scheduler = JobScheduler(**options)
+        scheduler = JobScheduler(
+            store=store,
+            client=client,
+            presenter=presenter,
+            config=SchedulerConfig(**options),
+            clock=clock,
+        )
         made.append(scheduler)
         return scheduler
 

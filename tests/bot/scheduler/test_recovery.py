@@ -9,10 +9,12 @@ from typing import Any
 
 import aiohttp
 
-from bot.cometapi import PredictionClient
-from bot.jobs import Job, JobScheduler, JobStatus
+from bot.cometapi import ClientTuning, PredictionClient
+from bot.jobs import Job, JobStatus
+from bot.scheduler import JobScheduler, SchedulerConfig
+from bot.storage.job_leases import JobLeases
 from bot.storage.jobs import JobStore
-from tests.bot.jobs.conftest import (
+from tests.bot.scheduler.conftest import (
     SCHNELL,
     AddJob,
     FastClock,
@@ -251,16 +253,17 @@ async def test_clean_stop_records_a_create_that_answers_in_time(
     fake.duration = 0.4  # with Prefer: wait the fake holds the create until the end
     async with aiohttp.ClientSession() as session:
         slow_client = PredictionClient(
-            session, base_url=fake.base_url, api_key=fake.api_key, prefer_wait=1
+            session,
+            base_url=fake.base_url,
+            api_key=fake.api_key,
+            tuning=ClientTuning(prefer_wait=1),
         )
         first = JobScheduler(
             store=store,
             client=slow_client,
             presenter=presenter,
-            max_concurrent=2,
-            job_timeout=600,
+            config=SchedulerConfig(max_concurrent=2, job_timeout=600, stop_grace=5),
             clock=clock,
-            stop_grace=5,
         )
         await first.start()
         job = await add_job()
@@ -289,7 +292,7 @@ async def test_leases_are_claimed_renewed_and_released(
     """Leases: claimed and renewed while active, expired on stop; another owner's job left alone."""
     fake.set_model_behaviour("test/slow", duration=100.0)
     foreign = await add_job(user_id=5)
-    assert await store.claim(foreign.id, "other-process", clock.now() + 1000)
+    assert await JobLeases(store).claim(foreign.id, "other-process", clock.now() + 1000)
     scheduler = make_scheduler(owner_id="proc-a", lease_seconds=3.0)
     await scheduler.start()
     job = await add_job(model="test/slow")

@@ -7,10 +7,11 @@ import asyncio
 
 import aiohttp
 
-from bot.cometapi import PredictionClient
-from bot.jobs import CancelResult, JobEvent, JobScheduler, JobStatus
+from bot.cometapi import ClientTuning, PredictionClient
+from bot.jobs import CancelResult, JobEvent, JobStatus
+from bot.scheduler import JobScheduler, SchedulerConfig
 from bot.storage.jobs import JobStore
-from tests.bot.jobs.conftest import AddJob, FastClock, MakeScheduler, RecordingPresenter
+from tests.bot.scheduler.conftest import AddJob, FastClock, MakeScheduler, RecordingPresenter
 from tests.fakes.cometapi import FakeCometAPI
 
 
@@ -184,14 +185,16 @@ async def test_create_that_may_have_arrived_is_not_repeated(
     fake.hang("create")
     async with aiohttp.ClientSession() as session:
         client = PredictionClient(
-            session, base_url=fake.base_url, api_key=fake.api_key, read_timeout=0.3
+            session,
+            base_url=fake.base_url,
+            api_key=fake.api_key,
+            tuning=ClientTuning(read_timeout=0.3),
         )
         scheduler = JobScheduler(
             store=store,
             client=client,
             presenter=presenter,
-            max_concurrent=2,
-            job_timeout=600,
+            config=SchedulerConfig(max_concurrent=2, job_timeout=600),
             clock=clock,
         )
         await scheduler.start()

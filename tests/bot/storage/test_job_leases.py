@@ -1,4 +1,4 @@
-"""JobStore for several processes: global slots, takeovers, lease renewal and cancel requests,
+"""JobLeases for several processes: global slots, takeovers, lease renewal and cancel requests,
 on both backends (two owners stand for two processes; two handles for two connections)."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ import asyncio
 
 from bot.jobs.model import JobStatus, NewJob
 from bot.storage import Database, open_database
+from bot.storage.job_leases import JobLeases
 from bot.storage.jobs import JobStore
 from tests.backends import url_of
 
@@ -36,13 +37,13 @@ async def queued(
     for _ in range(n):
         job = await store.insert(new_job())
         if owner is not None:
-            assert await store.claim(job.id, owner, until)
+            assert await JobLeases(store).claim(job.id, owner, until)
         ids.append(job.id)
     return ids
 
 
 async def claim(store: JobStore, job_id: int, owner: str, local: int = 0, limit: int = 2) -> str:
-    result = await store.claim_slot(
+    result = await JobLeases(store).claim_slot(
         job_id, owner, limit=limit, local_in_flight=local, until=2000.0, timeout=600
     )
     return result.outcome
@@ -52,7 +53,7 @@ async def test_a_granted_slot_starts_the_job_for_its_owner(database: Database) -
     """A granted claim makes the job submitting, leased, with its attempt, times and event."""
     store = JobStore(database, FixedClock(1000.0))
     (job_id,) = await queued(store, "a")
-    result = await store.claim_slot(
+    result = await JobLeases(store).claim_slot(
         job_id, "a", limit=1, local_in_flight=0, until=1030.0, timeout=600
     )
     assert result.outcome == "granted" and result.job is not None
@@ -61,7 +62,7 @@ async def test_a_granted_slot_starts_the_job_for_its_owner(database: Database) -
     assert (job.submitted_at, job.deadline_at) == (1000.0, 1600.0)
     assert (job.lease_owner, job.lease_expires_at) == ("a", 1030.0)
     assert [e["status"] for e in await store.events(job_id)] == ["queued", "submitting"]
-    assert await store.in_flight_count() == 1
+    assert await JobLeases(store).in_flight_count() == 1
 
 
 async def test_the_cap_counts_other_owners_rows_and_the_callers_own_count(
@@ -143,8 +144,8 @@ async def test_claims_on_jobs_gone_elsewhere_or_canceled(database: Database) -> 
     assert await claim(store, held_by_b, "a") == "gone"
     await store.transition(done, JobStatus.CANCELED, notified=True)
     assert await claim(store, done, "a") == "gone"
-    assert await store.request_cancel(requested, 77)
-    result = await store.claim_slot(
+    assert await JobLeases(store).request_cancel(requested, 77)
+    result = await JobLeases(store).claim_slot(
         requested, "a", limit=2, local_in_flight=0, until=1030.0, timeout=600
     )
     assert result.outcome == "canceled" and result.job is not None
@@ -173,7 +174,7 @@ async def test_concurrent_claims_from_two_processes_never_pass_the_cap(
 
         granted = await asyncio.gather(owner_loop("a"), owner_loop("b"))
         assert sum(granted) == 5
-        assert await stores["a"].in_flight_count() == 5
+        assert await JobLeases(stores["a"]).in_flight_count() == 5
     finally:
         await second.close()
 
@@ -196,9 +197,11 @@ async def test_takeover_candidates_are_jobs_no_live_process_holds(database: Data
     told = (await queued(store, "b", 1, until=999.0))[0]
     await store.transition(told, JobStatus.FAILED, error_kind="x", notified=True)
 
-    found = await store.takeover_candidates(unclaimed_before=970.0)
+    found = await JobLeases(store).takeover_candidates(unclaimed_before=970.0)
     assert sorted(j.id for j in found) == sorted([lapsed, old, untold_lapsed])
-    found = await store.takeover_candidates(unclaimed_before=970.0, include_released_untold=True)
+    found = await JobLeases(store).takeover_candidates(
+        unclaimed_before=970.0, include_released_untold=True
+    )
     assert sorted(j.id for j in found) == sorted([lapsed, old, untold_lapsed, untold_released])
     assert live not in {j.id for j in found} and fresh not in {j.id for j in found}
 
@@ -211,13 +214,13 @@ async def test_take_over_has_one_winner_and_force_takes_a_live_lease(database: D
         store = JobStore(database, clock)
         (job_id,) = await queued(store, "dead", 1, until=999.0)
         results = await asyncio.gather(
-            store.take_over(job_id, "a", 1030.0),
-            JobStore(second, clock).take_over(job_id, "b", 1030.0),
+            JobLeases(store).take_over(job_id, "a", 1030.0),
+            JobLeases(JobStore(second, clock)).take_over(job_id, "b", 1030.0),
         )
         winners = [r for r in results if r is not None]
         assert len(winners) == 1 and winners[0].lease_owner in ("a", "b")
-        assert await store.take_over(job_id, "c", 1030.0) is None  # a live lease
-        forced = await store.take_over(job_id, "c", 1030.0, force=True)
+        assert await JobLeases(store).take_over(job_id, "c", 1030.0) is None  # a live lease
+        forced = await JobLeases(store).take_over(job_id, "c", 1030.0, force=True)
         assert forced is not None and forced.lease_owner == "c"
     finally:
         await second.close()
@@ -229,12 +232,12 @@ async def test_renew_held_reports_what_is_still_ours(database: Database) -> None
     store = JobStore(database, clock)
     kept, lost = await queued(store, "a", 2, until=1010.0)
     clock.value = 1011.0
-    assert await store.take_over(lost, "b", 1041.0) is not None
-    held = await store.renew_held("a", [kept, lost, 9999], 1041.0)
+    assert await JobLeases(store).take_over(lost, "b", 1041.0) is not None
+    held = await JobLeases(store).renew_held("a", [kept, lost, 9999], 1041.0)
     assert held == {kept: JobStatus.QUEUED}
     assert (await store.get(kept)).lease_expires_at == 1041.0  # type: ignore[union-attr]
     many = await queued(store, "a", 3, until=1100.0)
-    assert set(await store.renew_held("a", many * 400, 1200.0)) == set(many)  # batched
+    assert set(await JobLeases(store).renew_held("a", many * 400, 1200.0)) == set(many)  # batched
 
 
 async def test_expired_leases_are_taken_at_once(database: Database) -> None:
@@ -242,10 +245,12 @@ async def test_expired_leases_are_taken_at_once(database: Database) -> None:
     clock = FixedClock(1000.0)
     store = JobStore(database, clock)
     (job_id,) = await queued(store, "a", 1, until=1030.0)
-    assert await store.take_over(job_id, "b", 1060.0) is None
-    assert await store.expire_leases("a") == 1
-    assert [j.id for j in await store.takeover_candidates(unclaimed_before=0.0)] == [job_id]
-    taken = await store.take_over(job_id, "b", 1060.0)
+    assert await JobLeases(store).take_over(job_id, "b", 1060.0) is None
+    assert await JobLeases(store).expire_leases("a") == 1
+    assert [j.id for j in await JobLeases(store).takeover_candidates(unclaimed_before=0.0)] == [
+        job_id
+    ]
+    taken = await JobLeases(store).take_over(job_id, "b", 1060.0)
     assert taken is not None and taken.lease_owner == "b"
 
 
@@ -254,13 +259,15 @@ async def test_cancel_requests_reach_the_owner_until_the_job_ends(database: Data
     clock = FixedClock(1000.0)
     store = JobStore(database, clock)
     mine, theirs = await queued(store, "a", 1) + await queued(store, "b", 1)
-    assert await store.request_cancel(mine, 5)
-    assert await store.request_cancel(mine, 6)  # a second click keeps the first requester
-    assert await store.request_cancel(theirs, 7)
-    assert await store.cancel_requests("a") == [(mine, 5)]
+    assert await JobLeases(store).request_cancel(mine, 5)
+    assert await JobLeases(store).request_cancel(
+        mine, 6
+    )  # a second click keeps the first requester
+    assert await JobLeases(store).request_cancel(theirs, 7)
+    assert await JobLeases(store).cancel_requests("a") == [(mine, 5)]
     await store.transition(mine, JobStatus.CANCELED, notified=True)
-    assert await store.cancel_requests("a") == []
-    assert not await store.request_cancel(mine, 5)
+    assert await JobLeases(store).cancel_requests("a") == []
+    assert not await JobLeases(store).request_cancel(mine, 5)
     row = await database.fetchone(
         "SELECT cancel_requested_at, cancel_requested_by FROM jobs WHERE id = ?", mine
     )

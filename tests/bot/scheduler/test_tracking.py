@@ -10,7 +10,7 @@ import pytest
 
 from bot.jobs import JobEvent, JobStatus, NewJob
 from bot.storage.jobs import JobStore
-from tests.bot.jobs.conftest import AddJob, FastClock, MakeScheduler, RecordingPresenter
+from tests.bot.scheduler.conftest import AddJob, FastClock, MakeScheduler, RecordingPresenter
 from tests.fakes.cometapi import FakeCometAPI
 
 SHORT, LONG = "test/short", "test/long"

@@ -7,7 +7,7 @@ import itertools
 
 from bot.jobs import JobEvent, JobStatus
 from bot.storage.jobs import JobStore
-from tests.bot.jobs.conftest import AddJob, MakeScheduler, RecordingPresenter
+from tests.bot.scheduler.conftest import AddJob, MakeScheduler, RecordingPresenter
 from tests.fakes.cometapi import FakeCometAPI
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from bot.jobs import DeliveryError, JobEvent, JobStatus
 from bot.storage.jobs import JobStore
-from tests.bot.jobs.conftest import (
+from tests.bot.scheduler.conftest import (
     SCHNELL,
     AddJob,
     MakeScheduler,

@@ -15,11 +15,13 @@ from typing import Any
 import pytest
 
 from bot.cometapi import PredictionClient
-from bot.jobs import CancelResult, Job, JobScheduler, JobStatus
+from bot.jobs import CancelResult, Job, JobStatus
+from bot.scheduler import JobScheduler, SchedulerConfig
 from bot.storage import Database, open_database
+from bot.storage.job_leases import JobLeases
 from bot.storage.jobs import JobStore
 from tests.backends import url_of
-from tests.bot.jobs.conftest import AddJob, FastClock, RecordingPresenter, seen
+from tests.bot.scheduler.conftest import AddJob, FastClock, RecordingPresenter, seen
 from tests.fakes.cometapi import FakeCometAPI
 
 LEASE = 3.0  # job seconds: 0.3 s of real time on the x10 clock
@@ -69,19 +71,22 @@ async def make_process(
         store = MortalStore(handle, clock)
         presenter = RecordingPresenter(clock)
         options: dict[str, Any] = {
-            "store": store,
-            "client": client,
-            "presenter": presenter,
             "max_concurrent": 3,
             "job_timeout": 600,
-            "clock": clock,
             "owner_id": owner,
             "lease_seconds": LEASE,
             "retry_backoff": 0.5,
             "stop_grace": 0,
         }
         options.update(overrides)
-        process = Process(JobScheduler(**options), store, presenter)
+        scheduler = JobScheduler(
+            store=store,
+            client=client,
+            presenter=presenter,
+            config=SchedulerConfig(**options),
+            clock=clock,
+        )
+        process = Process(scheduler, store, presenter)
         made.append(process)
         await process.scheduler.start()
         return process
@@ -285,7 +290,7 @@ async def test_a_sole_owner_takes_its_previous_runs_jobs_at_once(
     """SQLite's only process takes jobs still leased to its previous run at start; a process
     that may share the database leaves them until the lease lapses."""
     job = await add_job()
-    assert await store.claim(job.id, "previous-run", clock.now() + 1000)
+    assert await JobLeases(store).claim(job.id, "previous-run", clock.now() + 1000)
     shared = await make_process("shared")
     await asyncio.sleep(2 * LEASE / clock.factor)  # two takeover scans
     assert shared.scheduler.position(job.id) is None and not fake.requests_for("create")

@@ -1,0 +1,377 @@
+"""Tracking: from the create to a finished prediction, with one polling loop for them all.
+
+A job granted a slot is submitted: its prediction created (a critical section, with the id
+written right after). A create that may have arrived but got no answer (NetworkError with
+may_have_arrived) is never repeated: the job ends `failed` with error_kind "network" (we
+have no id to poll), since creating again could run (and bill) it twice.
+
+One polling loop owns every running prediction. It keeps each prediction's next poll time and
+deadline, and starts one short task per HTTP request, so a slow or hanging answer never holds
+back another job, and a deadline fires even while that job's query hangs. When to poll comes
+from `bot.jobs.polling` (ETA from the model's past durations and from the progress in the
+logs, else an interval that grows with the job's age). A finished prediction goes to delivery;
+one that failed, or passed its deadline ("timed_out", with a cancel sent to the provider),
+ends with its reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+from typing import TYPE_CHECKING, Any
+
+from bot.cometapi.errors import (
+    AccessDeniedError,
+    AuthenticationError,
+    CometAPIError,
+    PredictionNotFoundError,
+    RateLimitedError,
+)
+from bot.jobs import events as ev
+from bot.jobs.model import JobStatus
+from bot.jobs.polling import next_delay, progress_step
+from bot.scheduler.state import ONLY_RUNNING, ONLY_SUBMITTING
+from bot.scheduler.supervisor import Aborted, sleep_or_wake
+
+if TYPE_CHECKING:
+    from bot.cometapi import Prediction
+    from bot.jobs.model import Job
+    from bot.scheduler.config import Ports, SchedulerConfig
+    from bot.scheduler.delivery import Delivery
+    from bot.scheduler.dispatch import Dispatch
+    from bot.scheduler.leases import Leases
+    from bot.scheduler.pump import EventPump
+    from bot.scheduler.state import Flight, SchedulerState
+    from bot.scheduler.supervisor import Supervisor
+
+log = logging.getLogger(__name__)
+
+# Consecutive 404s on a status query before a running prediction is declared lost: a gateway
+# may answer 404 for a moment right after the create.
+_NOT_FOUND_LIMIT = 3
+
+
+class Tracking:
+    def __init__(
+        self,
+        ports: Ports,
+        config: SchedulerConfig,
+        state: SchedulerState,
+        supervisor: Supervisor,
+        pump: EventPump,
+        dispatch: Dispatch,
+        delivery: Delivery,
+        leases: Leases,
+    ) -> None:
+        self._store = ports.store
+        self._client = ports.client
+        self._clock = ports.clock
+        self._config = config
+        self._policy = config.poll_policy
+        self._state = state
+        self._estimator = state.stats.estimator
+        self._supervisor = supervisor
+        self._pump = pump
+        self._dispatch = dispatch
+        self._delivery = delivery
+        self._leases = leases
+        self._wake = asyncio.Event()  # the polling loop should look again
+
+    async def submit(self, flight: Flight) -> None:
+        """Create the prediction of a job whose slot was granted (it is `submitting`)."""
+        job = submitting = flight.job
+        try:
+            if self._supervisor.stopping:
+                return  # stays `submitting` without an id: recovery ends it as interrupted
+            error: CometAPIError | None = None
+            running: Job | None = None
+            async with self._supervisor.critical_section():
+                try:
+                    prediction = await self._supervisor.call(
+                        self._client.create(submitting.model, submitting.input), critical=True
+                    )
+                except Aborted:
+                    return  # shutting down: stays `submitting`; recovery decides
+                except CometAPIError as exc:
+                    error = exc
+                except Exception as exc:
+                    log.exception("job %d: create failed unexpectedly", job.id)
+                    error = CometAPIError(f"unexpected error: {type(exc).__name__}")
+                    error.kind = "internal"
+                else:
+                    self._state.stats.creates += 1
+                    running = await self._supervisor.write(
+                        self._store.transition(
+                            job.id,
+                            JobStatus.RUNNING,
+                            expected=ONLY_SUBMITTING,
+                            prediction_id=prediction.id,
+                            started_at=self._clock.now(),
+                        )
+                    )
+            if error is not None:
+                # Nothing to poll. A create that may have arrived is never sent again.
+                self._dispatch.release_slot(job.id)
+                await self._delivery.end(
+                    submitting, JobStatus.FAILED, ONLY_SUBMITTING, error.kind, error.message
+                )
+                return
+            if running is None:
+                log.error("job %d changed during its create; canceling the prediction", job.id)
+                self._dispatch.release_slot(job.id)
+                self._leases.settle(job.id)
+                with contextlib.suppress(Exception):
+                    await self._supervisor.call(self._client.cancel(prediction.id), critical=True)
+                return
+            flight.prediction_id = prediction.id
+            flight.job = running
+            self._state.record(running)
+            self._pump.emit(ev.STARTED, running)
+            if self._supervisor.stopping:
+                return
+            flight.closing = flight.cancel_requested  # cancel() takes over once settled
+            if prediction.is_terminal and not flight.closing:
+                flight.created_mono = self._clock.monotonic()
+                await self._finished(flight, prediction, 0.0)
+                return
+            self.track(flight, recovered=False)
+        finally:
+            flight.settled.set()
+
+    # -- polling -------------------------------------------------------------------------
+
+    def track(self, flight: Flight, *, recovered: bool) -> None:
+        """Hand a running prediction to the polling loop, with its age and deadline."""
+        job = flight.job
+        now_mono, now = self._clock.monotonic(), self._clock.now()
+        started = job.started_at or job.submitted_at or now
+        flight.created_mono = now_mono - max(0.0, now - started)
+        deadline = job.deadline_at or (job.submitted_at or now) + self._config.job_timeout
+        flight.deadline_mono = now_mono + (deadline - now)
+        if recovered:
+            # Look at once, and give a job past its deadline one answer's time: it may have
+            # finished while we were down, and then its result is still wanted.
+            flight.next_poll = now_mono
+            flight.deadline_mono = max(
+                flight.deadline_mono, now_mono + self._config.poll_request_timeout
+            )
+        else:
+            elapsed = now_mono - flight.created_mono
+            flight.next_poll = now_mono + next_delay(
+                self._policy, elapsed=elapsed, estimate=self._estimator.get(estimate_key(job))
+            )
+        self._state.poll(flight)
+        self._wake.set()
+
+    async def poll_loop(self) -> None:
+        """The one owner of every running prediction: start due polls, enforce deadlines."""
+        while True:
+            try:
+                await self._poll_round()
+            except Exception:
+                log.exception("the polling loop hit an error; going on")
+                await self._clock.sleep(self._policy.overdue_interval)
+
+    async def _poll_round(self) -> None:
+        """One look at every running prediction, then sleep until the next thing is due.
+
+        Linear in the running predictions, which are at most max_concurrent (plus recovered
+        ones): a heap would buy nothing at that size.
+        """
+        now = self._clock.monotonic()
+        wake_at = math.inf
+        for flight in self._state.running():
+            if flight.closing:
+                continue
+            if now >= flight.deadline_mono:
+                flight.closing = True
+                self._supervisor.spawn(
+                    self._time_out(flight), f"job-{flight.job.id}-timeout", flight.job.id
+                )
+                continue
+            wake_at = min(wake_at, flight.deadline_mono)
+            if flight.poll_task is None:
+                if now >= flight.next_poll:
+                    flight.poll_task = self._supervisor.spawn(
+                        self._poll(flight), f"job-{flight.job.id}-poll", flight.job.id
+                    )
+                else:
+                    wake_at = min(wake_at, flight.next_poll)
+        self._wake.clear()
+        await sleep_or_wake(self._clock, wake_at - now, self._wake)
+
+    async def _poll(self, flight: Flight) -> None:
+        job = flight.job
+        try:
+            self._state.stats.count_poll(job.id)
+            assert flight.prediction_id is not None
+            try:
+                prediction = await self._supervisor.call(
+                    self._client.get(
+                        flight.prediction_id, timeout=self._config.poll_request_timeout
+                    ),
+                    flight=flight,
+                )
+            except Aborted:
+                return
+            except Exception as exc:
+                if not (flight.closing or self._supervisor.stopping):
+                    await self._poll_failed(flight, exc)
+                return
+            if flight.closing or self._supervisor.stopping:
+                return
+            flight.error_streak = flight.not_found_streak = 0
+            await self._observe(flight, prediction)
+        finally:
+            flight.poll_task = None
+            self._wake.set()
+
+    async def _poll_failed(self, flight: Flight, exc: Exception) -> None:
+        self._state.stats.poll_errors += 1
+        flight.error_streak += 1
+        job = flight.job
+        if isinstance(exc, PredictionNotFoundError):
+            flight.not_found_streak += 1
+            if flight.not_found_streak >= _NOT_FOUND_LIMIT:
+                await self._end_running(flight, JobStatus.FAILED, exc.kind, exc.message)
+                return
+        elif isinstance(exc, AuthenticationError | AccessDeniedError):
+            await self._end_running(flight, JobStatus.FAILED, exc.kind, exc.message)
+            return
+        retry_after = exc.retry_after if isinstance(exc, RateLimitedError) else None
+        if isinstance(exc, CometAPIError):
+            log.warning("job %d: status query failed (%r); backing off", job.id, exc)
+        else:
+            log.error("job %d: status query failed unexpectedly", job.id, exc_info=exc)
+        flight.next_poll = self._clock.monotonic() + self._policy.error_delay(
+            flight.error_streak, retry_after
+        )
+
+    async def _observe(self, flight: Flight, prediction: Prediction) -> None:
+        now = self._clock.monotonic()
+        elapsed = now - flight.created_mono
+        if prediction.is_terminal:
+            await self._finished(flight, prediction, elapsed)
+            return
+        flight.last_running_elapsed = elapsed
+        progress = prediction.progress
+        if progress is not None and progress < 1.0:
+            last = flight.emitted_progress
+            if last is None or abs(progress - last) >= 0.01:
+                flight.emitted_progress = progress
+                self._pump.emit(ev.PROGRESS, flight.job, progress=progress)
+        flight.next_poll = now + next_delay(
+            self._policy,
+            elapsed=elapsed,
+            estimate=self._estimator.get(estimate_key(flight.job)),
+            progress_eta=flight.track.update(elapsed, progress, progress_step(prediction.logs)),
+        )
+
+    async def _finished(self, flight: Flight, prediction: Prediction, elapsed: float) -> None:
+        """The prediction is terminal: deliver it, or end the job with the reason."""
+        flight.closing = True
+        job = flight.job
+        self._state.stop_polling(job.id)
+        if not prediction.succeeded:
+            status, kind, message = _failure(prediction)
+            await self._end_running(
+                flight, status, kind, message, provider_seconds=prediction.predict_time
+            )
+            return
+        self._estimator.observe(estimate_key(job), _duration(flight, prediction, elapsed))
+        delivering = await self._supervisor.write(
+            self._store.transition(
+                job.id,
+                JobStatus.DELIVERING,
+                expected=ONLY_RUNNING,
+                finished_at=self._clock.now(),
+                provider_seconds=prediction.predict_time,
+                output_count=len(prediction.output),
+            )
+        )
+        self._dispatch.release_slot(job.id)
+        if delivering is None:
+            return  # a cancel or the deadline got there first; it tells the user
+        self._state.record(delivering)
+        self._pump.emit(ev.DELIVERING, delivering)
+        await self._delivery.deliver(delivering, prediction)
+
+    async def _time_out(self, flight: Flight) -> None:
+        job = flight.job
+        self._state.stop_polling(job.id)
+        if flight.http is not None:
+            flight.http.cancel()
+        message = f"no result after {self._config.job_timeout:g} seconds"
+        done = await self._supervisor.write(
+            self._store.transition(
+                job.id,
+                JobStatus.TIMED_OUT,
+                expected=ONLY_RUNNING,
+                error_kind="timed_out",
+                error_message=message,
+                finished_at=self._clock.now(),
+            )
+        )
+        self._dispatch.release_slot(job.id)
+        if done is None:
+            return
+        await self._delivery.cancel_prediction(done)
+        await self._delivery.announce_end(done)
+
+    async def _end_running(
+        self, flight: Flight, status: JobStatus, kind: str, message: str, **fields: Any
+    ) -> None:
+        flight.closing = True
+        self._state.stop_polling(flight.job.id)
+        try:
+            await self._delivery.end(flight.job, status, ONLY_RUNNING, kind, message, **fields)
+        finally:
+            self._dispatch.release_slot(flight.job.id)
+
+
+def _failure(prediction: Prediction) -> tuple[JobStatus, str, str]:
+    """(status, error_kind, error_message) for a prediction that ended without a result."""
+    kind = prediction.failure_kind
+    if kind == "canceled":
+        return (
+            JobStatus.CANCELED,
+            "canceled_by_provider",
+            prediction.error or "the provider canceled the prediction",
+        )
+    if kind == "safety":
+        return (
+            JobStatus.FAILED,
+            "safety",
+            prediction.error or "the provider's safety filter refused the image",
+        )
+    return (
+        JobStatus.FAILED,
+        "prediction_failed",
+        prediction.error or "the prediction ended without a result",
+    )
+
+
+def estimate_key(job: Job) -> str:
+    """Durations are learned per model, and per step and output count (they scale with both)."""
+    parts = [job.model]
+    for name in ("num_inference_steps", "num_outputs"):
+        value = job.input.get(name)
+        if value is not None:
+            parts.append(f"{name}={value}")
+    return "|".join(parts)
+
+
+def _duration(flight: Flight, prediction: Prediction, elapsed: float) -> float:
+    """How long the prediction took, from create to finish, as best we can tell.
+
+    It finished after the last answer that said "running" (`lo`) and before the one that
+    said "done" (`hi`). The provider's own timestamps are more precise; they are trusted
+    inside that bracket only (its clock is not ours).
+    """
+    lo, hi = flight.last_running_elapsed, elapsed
+    created, completed = prediction.created_at, prediction.completed_at
+    if created is not None and completed is not None and completed >= created:
+        return min(hi, max(lo, completed - created))
+    return (lo + hi) / 2
