@@ -174,3 +174,19 @@ async def test_remix_of_a_blend_keeps_its_images(stack: Stack) -> None:
     assert parent is not None
     assert child.input["input_images"] == parent.input["input_images"]
     assert child.model == "black-forest-labs/flux-2-pro"
+
+
+async def test_a_form_opened_before_a_restart_still_works(stack: Stack) -> None:
+    """Remix's button and form are routed by custom_id: a restart in between changes nothing."""
+    message = await _result(stack)
+    await _open(stack, message)
+    await stack.restart()
+    submit = await stack.discord.submit_modal(
+        "imagebot:remixmodal:1", {"prompt": "a kite, remixed"}, user=stack.discord.users.member
+    )
+    await submit.wait_callback()
+    child = await stack.wait_job(2, "succeeded")
+    assert (child.kind, child.prompt) == ("remix", "a kite, remixed")
+    again = await stack.discord.click(message, "imagebot:remix:1", user=stack.discord.users.member)
+    await again.wait_callback()
+    assert again.modal is not None
