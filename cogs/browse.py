@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import discord
 from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
 
+from bot.catalog import Price
 from bot.edge.components import cancel_buttons
 from bot.edge.context import locale_of, scheduler_of, services_of
 from bot.edge.places import image_places_of
 from bot.edge.render import message_link
 from bot.edge.requests import show_job
+
+
+def price_line(t: Callable[..., str], locale: str, price: Price | None) -> str:
+    """What a request costs on CometAPI and when that was read, or that nobody knows."""
+    if price is None:
+        return t(locale, "models.price_unknown")
+    return t(locale, f"models.price_{price.unit}", usd=price.text(), date=price.as_of.isoformat())
 
 
 class Browse(commands.Cog):
@@ -55,6 +65,7 @@ class Browse(commands.Cog):
             ]
             if extras:
                 lines.append(f"`extra`: {extras}")
+            lines.append(price_line(t, locale, described.price))
             name = f"{spec.label} · `{spec.id}`"
             if spec.id == default:
                 name += " " + t(locale, "models.default_marker")

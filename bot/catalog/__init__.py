@@ -15,15 +15,27 @@ from bot.catalog.mapping import (
     build_input,
     edit_input,
 )
-from bot.catalog.reuse import reuse_input
-from bot.catalog.spec import FIELD_TYPES, MODEL_KINDS, SLASH_OPTIONS, FieldSpec, ModelSpec
+from bot.catalog.price import PRICE_UNITS, Price
+from bot.catalog.reuse import VariationStep, reuse_input
+from bot.catalog.spec import (
+    FIELD_TYPES,
+    IMAGE_TYPES,
+    MODEL_KINDS,
+    SLASH_OPTIONS,
+    FieldSpec,
+    ModelSpec,
+)
+from bot.catalog.variation import VARIATION_LEVELS, Variation
 
 __all__ = [
     "CLI_POLICY",
     "DEFAULT_POLICY",
     "FIELD_TYPES",
+    "IMAGE_TYPES",
     "MODEL_KINDS",
+    "PRICE_UNITS",
     "SLASH_OPTIONS",
+    "VARIATION_LEVELS",
     "Catalog",
     "CatalogError",
     "FieldSpec",
@@ -32,8 +44,11 @@ __all__ = [
     "ModelDescription",
     "ModelSpec",
     "OptionDescription",
+    "Price",
     "Problem",
     "UnknownModelError",
+    "Variation",
+    "VariationStep",
     "build_input",
     "cli_input",
     "edit_input",

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.catalog.errors import UnknownModelError
+from bot.catalog.price import Price
 from bot.catalog.spec import FieldSpec, ModelSpec
 
 # Discord's limits: 25 choices or autocomplete entries, 100 characters per choice name.
@@ -58,6 +59,7 @@ class ModelDescription:
     max_outputs: int
     options: tuple[OptionDescription, ...]
     extra_fields: tuple[OptionDescription, ...]
+    price: Price | None = None  # None: unknown
 
 
 class Catalog:
@@ -110,7 +112,8 @@ class Catalog:
         return [m for m in self if kind is None or m.kind == kind]
 
     def usable_for(self, kind: str | None) -> list[ModelSpec]:
-        """Models a command of this kind can use: /edit also lists flux-dev (image-to-image)."""
+        """Models a command of this kind can use: /edit also lists flux-dev (image-to-image),
+        "blend" the models that take a list of images."""
         return [m for m in self if kind is None or m.usable_for(kind)]
 
     def autocomplete(
@@ -139,6 +142,9 @@ class Catalog:
                     seen.append(str(choice))
         if kind == "image-edit" and "match_input_image" not in seen:
             seen.append("match_input_image")
+        if kind == "text-to-image" and "match_input_image" in seen:
+            # FLUX.2 declares it, but /imagine gives no image for it to match.
+            seen.remove("match_input_image")
         rank = {value: i for i, value in enumerate(_ASPECT_ORDER)}
         # Unknown ratios from an operator's file keep their order, after the known ones.
         ordered = sorted(seen, key=lambda v: (rank.get(v, len(rank)), seen.index(v)))
@@ -161,6 +167,7 @@ class Catalog:
             max_outputs=model.max_outputs,
             options=options,
             extra_fields=extras,
+            price=model.price,
         )
 
 

@@ -57,6 +57,7 @@ COUNT_UNSUPPORTED = "count_unsupported"
 MISSING_REQUIRED = "missing_required"
 EXTRA_OPTION_FIELD = "extra_option_field"
 EXTRA_IMAGE_FIELD = "extra_image_field"
+IMAGE_COUNT = "image_count"
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,9 @@ class Problem:
             return f"{name} can only be used with {needs}."
         if self.code == COUNT_UNSUPPORTED:
             return f"{p.get('model', 'This model')} gives one image per request; count must be 1."
+        if self.code == IMAGE_COUNT:
+            bounds = _bounds(p.get("minimum"), p.get("maximum"))
+            return f"{name} takes {bounds} images; {p.get('count')} were given."
         if self.code == MISSING_REQUIRED:
             return f"{name} is required."
         if self.code in (EXTRA_OPTION_FIELD, EXTRA_IMAGE_FIELD):
@@ -134,6 +138,7 @@ _TYPE_WORDS = {
     "number": "a number",
     "boolean": "true or false",
     "image": "an image URL (http or https)",
+    "images": "a list of image URLs (http or https)",
 }
 
 

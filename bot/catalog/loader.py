@@ -18,8 +18,10 @@ from typing import Any
 
 from bot.catalog.catalog import Catalog
 from bot.catalog.errors import CatalogError
+from bot.catalog.price import parse_price
 from bot.catalog.spec import (
     FIELD_TYPES,
+    IMAGE_TYPES,
     MODEL_KINDS,
     OPTION_TYPES,
     OUTPUT_SHAPES,
@@ -27,10 +29,13 @@ from bot.catalog.spec import (
     FieldSpec,
     ModelSpec,
 )
+from bot.catalog.variation import Variation, parse_variation, variation_problem
 
 BUILTIN_LABEL = "bot/catalog/models.json (built-in)"
 
-_MODEL_KEYS = frozenset({"id", "label", "description", "descriptions", "kind", "output", "fields"})
+_MODEL_KEYS = frozenset(
+    {"id", "label", "description", "descriptions", "kind", "output", "fields", "price", "variation"}
+)
 _FIELD_KEYS = frozenset(
     {
         "type",
@@ -46,8 +51,12 @@ _FIELD_KEYS = frozenset(
         "requires",
         "required",
         "maximum_with_image",
+        "min_items",
+        "max_items",
     }
 )
+# A key a file does not give: "variation" absent means the catalog's default, null means none.
+_ABSENT: Any = object()
 # owner/name as it appears in the create route; the slash stays unescaped in the path.
 _MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -58,11 +67,13 @@ def load_catalog(models_file: Path | None = None) -> Catalog:
 
     A model in MODELS_FILE whose id is already known overrides the keys it gives; its `fields`
     are merged field by field (a field set to null is removed), its `descriptions` locale by
-    locale. A new id adds a model.
+    locale; `price` and `variation` are replaced whole (null: unknown price, no variation). A
+    new id adds a model. A top-level `variation` replaces the built-in default one.
     """
     builtin_text = resources.files("bot.catalog").joinpath("models.json").read_text("utf-8")
-    raw_models = _read_models(builtin_text, BUILTIN_LABEL)
-    specs = {model_id: _build_model(raw, BUILTIN_LABEL) for model_id, raw in raw_models.items()}
+    raw_models, raw_default = _read_file(builtin_text, BUILTIN_LABEL)
+    labels = dict.fromkeys(raw_models, BUILTIN_LABEL)
+    default_label = BUILTIN_LABEL
 
     if models_file is not None:
         label = str(models_file)
@@ -74,20 +85,55 @@ def load_catalog(models_file: Path | None = None) -> Catalog:
             raise CatalogError(label, None, "the file is not UTF-8 text") from None
         except OSError as exc:
             raise CatalogError(label, None, f"the file cannot be read ({exc.strerror})") from None
-        for model_id, raw in _read_models(text, label).items():
+        file_models, file_default = _read_file(text, label)
+        for model_id, raw in file_models.items():
             merged = _merge(raw_models[model_id], raw) if model_id in raw_models else raw
             raw_models[model_id] = merged
-            specs[model_id] = _build_model(merged, label)
+            labels[model_id] = label
+        if file_default is not _ABSENT:
+            raw_default, default_label = file_default, label
+    try:
+        default = parse_variation(None if raw_default is _ABSENT else raw_default)
+    except ValueError as exc:
+        raise CatalogError(default_label, "the top-level variation", str(exc)) from None
+    specs = {
+        model_id: _build_model(raw, labels[model_id], default)
+        for model_id, raw in raw_models.items()
+    }
+    _check_variations(specs, labels, default, default_label)
     return Catalog(specs.values())
 
 
-def _read_models(text: str, path: str) -> dict[str, dict[str, Any]]:
+def _check_variations(
+    specs: Mapping[str, ModelSpec],
+    labels: Mapping[str, str],
+    default: Variation | None,
+    default_label: str,
+) -> None:
+    """Every variation names a model of the final catalog that can take it (after the merge,
+    since MODELS_FILE may add the variation model or change its fields)."""
+    if default is not None and (problem := variation_problem(default, specs)):
+        raise CatalogError(default_label, "the top-level variation", problem)
+    for model_id, spec in specs.items():
+        if spec.variation is not None and spec.variation is not default:
+            problem = variation_problem(spec.variation, specs)
+            if problem:
+                raise CatalogError(labels[model_id], f"model {model_id!r}", problem)
+
+
+def _read_file(text: str, path: str) -> tuple[dict[str, dict[str, Any]], Any]:
+    """The models of a catalog file by id, and its top-level variation (or _ABSENT)."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CatalogError(
             path, None, f"it is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
         ) from None
+    default = data.get("variation", _ABSENT) if isinstance(data, dict) else _ABSENT
+    return _read_models(data, path), default
+
+
+def _read_models(data: Any, path: str) -> dict[str, dict[str, Any]]:
     entries = data.get("models") if isinstance(data, dict) else data
     if not isinstance(entries, list):
         raise CatalogError(path, None, 'expected an object with a "models" list')
@@ -125,7 +171,7 @@ def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
     return merged
 
 
-def _build_model(raw: Mapping[str, Any], path: str) -> ModelSpec:
+def _build_model(raw: Mapping[str, Any], path: str, default: Variation | None) -> ModelSpec:
     model_id = str(raw["id"])
     where = f"model {model_id!r}"
 
@@ -183,6 +229,12 @@ def _build_model(raw: Mapping[str, Any], path: str) -> ModelSpec:
                 raise fail(
                     f'"requires" asks {other}={value!r}, which {other} cannot take', spec.name
                 )
+    try:
+        price = parse_price(raw.get("price"))
+        own = raw.get("variation", _ABSENT)
+        variation = default if own is _ABSENT else parse_variation(own)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
 
     return ModelSpec(
         id=model_id,
@@ -192,6 +244,8 @@ def _build_model(raw: Mapping[str, Any], path: str) -> ModelSpec:
         output=str(output),
         fields=MappingProxyType(fields),
         descriptions=MappingProxyType(dict(descriptions)),
+        price=price,
+        variation=variation,
     )
 
 
@@ -214,9 +268,10 @@ def _build_field(name: str, raw: Any) -> FieldSpec:
         raise _FieldProblem(f"unknown type {type_!r}; use one of {', '.join(FIELD_TYPES)}")
     numeric = type_ in ("integer", "number")
 
+    items = _item_bounds(raw, type_)
     choices = raw.get("choices")
     if choices is not None:
-        if type_ in ("boolean", "image"):
+        if type_ in ("boolean", *IMAGE_TYPES):
             raise _FieldProblem(f'"choices" cannot be used with type {type_}')
         if not isinstance(choices, list) or not choices:
             raise _FieldProblem('"choices" must be a non-empty list')
@@ -251,6 +306,9 @@ def _build_field(name: str, raw: Any) -> FieldSpec:
         raise _FieldProblem('"multiple_of" must be a positive integer, on integer fields only')
 
     default = raw.get("default")
+    if default is not None and type_ in IMAGE_TYPES:
+        # An image is sent only when a member gave one, from Discord; never by default.
+        raise _FieldProblem(f"a field of type {type_} cannot have a default")
     if default is not None:
         if not _fits_type(default, type_):
             raise _FieldProblem(
@@ -306,13 +364,35 @@ def _build_field(name: str, raw: Any) -> FieldSpec:
         requires=MappingProxyType(dict(requires)) if requires else None,
         required=flags["required"],
         maximum_with_image=cap,
+        min_items=items[0],
+        max_items=items[1],
     )
+
+
+def _item_bounds(raw: Mapping[str, Any], type_: str) -> tuple[int | None, int | None]:
+    """`min_items` / `max_items` of a list of images: whole numbers, 0 ≤ min ≤ max, max ≥ 1."""
+    given = {key: raw.get(key) for key in ("min_items", "max_items")}
+    if type_ != "images":
+        if any(v is not None for v in given.values()):
+            raise _FieldProblem('"min_items" and "max_items" only apply to fields of type images')
+        return None, None
+    for key, value in given.items():
+        if value is not None and (not _fits_type(value, "integer") or value < 0):
+            raise _FieldProblem(f'"{key}" must be a whole number, 0 or more')
+    low, high = given["min_items"], given["max_items"]
+    if high is not None and high < 1:
+        raise _FieldProblem('"max_items" must be at least 1')
+    if low is not None and high is not None and low > high:
+        raise _FieldProblem(f"bad range: min_items {low} is above max_items {high}")
+    return low, high
 
 
 def _fits_type(value: Any, type_: str) -> bool:
     """Whether a JSON value already has the field's type (the file is not coerced)."""
     if type_ in ("string", "image"):
         return isinstance(value, str)
+    if type_ == "images":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
     if type_ == "boolean":
         return isinstance(value, bool)
     if isinstance(value, bool) or not isinstance(value, int | float):

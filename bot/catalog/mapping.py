@@ -18,7 +18,7 @@ from typing import Any
 from bot.catalog import errors as E
 from bot.catalog.errors import InputValidationError, Problem
 from bot.catalog.extra import FALSE_WORDS, TRUE_WORDS, ExtraValue, parse_extra_tokens
-from bot.catalog.spec import SLASH_OPTIONS, FieldSpec, ModelSpec
+from bot.catalog.spec import IMAGE_TYPES, SLASH_OPTIONS, FieldSpec, ModelSpec
 
 # Slash options that reach this function but are not input (the command layer may pass them).
 _IGNORED_OPTIONS = frozenset({"model", "extra"})
@@ -132,7 +132,7 @@ def _collect(
         field = spec.fields.get(key)
         if field is None:
             problems.append(_unknown_extra(spec, key, policy))
-        elif not policy.operator and field.type == "image":
+        elif not policy.operator and field.type in IMAGE_TYPES:
             # Also when an option feeds it (flux-dev's `image`): /imagine has no such option,
             # and the sentence points to /edit, where an attachment gives it.
             problems.append(
@@ -179,7 +179,7 @@ def _check_values(
             problems.append(problem)
 
     # kontext: safety_tolerance is at most 2 once an input image is part of the request.
-    has_image = any(spec.fields[n].type == "image" for n in values)
+    has_image = any(spec.fields[n].type in IMAGE_TYPES and values[n] for n in values)
     for name, value in list(values.items()):
         field = spec.fields[name]
         cap = field.maximum_with_image
@@ -310,6 +310,10 @@ def _validate(field: FieldSpec, item: _Given, policy: InputPolicy) -> tuple[Any,
                 item.name,
                 {"maximum": policy.max_prompt_length, "length": len(value)},
             )
+    if field.type == "images":
+        problem = _image_count_problem(field, item, len(value))
+        if problem is not None:
+            return None, problem
     if field.choices is not None and value not in field.choices:
         # "PNG" means png; anything else is refused with the list of what is allowed.
         folded = [
@@ -345,9 +349,30 @@ def _validate(field: FieldSpec, item: _Given, policy: InputPolicy) -> tuple[Any,
 _INVALID = object()
 
 
+def _image_count_problem(field: FieldSpec, item: _Given, count: int) -> Problem | None:
+    """A list of images holds between the field's min_items and max_items images."""
+    low = field.min_items if field.min_items is not None else 1
+    high = field.max_items
+    if count >= low and (high is None or count <= high):
+        return None
+    return Problem(
+        E.IMAGE_COUNT, item.name, _params(field, item, minimum=low, maximum=high, count=count)
+    )
+
+
 def _coerce(field: FieldSpec, value: Any, text: str | None) -> Any:
     """The value in the field's type, or _INVALID. Text from extra/CLI is read leniently."""
     kind = field.type
+    if kind == "images":
+        # A list the bot built from attachments or messages it fetched; each item is checked
+        # like a single image field's value. The operator's `generate --option` gives text:
+        # URLs separated by commas.
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        if not isinstance(value, list | tuple):
+            return _INVALID
+        items = [_coerce_image(v) for v in value]
+        return _INVALID if any(v is _INVALID for v in items) else items
     if kind in ("string", "image"):
         if text is not None:
             value = text  # keep "007" or "0.25" exactly as written
@@ -357,10 +382,7 @@ def _coerce(field: FieldSpec, value: Any, text: str | None) -> Any:
             value = str(value)
         if not isinstance(value, str):
             return _INVALID
-        if kind == "image":
-            value = value.strip()
-            return value if _IMAGE_URL.match(value) else _INVALID
-        return value
+        return _coerce_image(value) if kind == "image" else value
     if kind == "boolean":
         if isinstance(value, bool):
             return value
@@ -387,6 +409,13 @@ def _coerce(field: FieldSpec, value: Any, text: str | None) -> Any:
     if isinstance(value, int):
         return value
     return _INVALID
+
+
+def _coerce_image(value: Any) -> Any:
+    if not isinstance(value, str):
+        return _INVALID
+    value = value.strip()
+    return value if _IMAGE_URL.match(value) else _INVALID
 
 
 def _int_text(text: str) -> int | float:

@@ -11,16 +11,34 @@ refused, with its sentence, never dropped silently.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bot.catalog import errors as E
 from bot.catalog.errors import InputValidationError, Problem
 from bot.catalog.extra import ExtraValue
 from bot.catalog.mapping import InputPolicy, _build, _extra_allowed, draw_seed
-from bot.catalog.spec import FieldSpec, ModelSpec
+from bot.catalog.spec import IMAGE_TYPES, FieldSpec, ModelSpec
+from bot.catalog.variation import carried_input
 
 # A new seed should differ from the old one; a few draws make a collision practically impossible.
 _SEED_DRAWS = 8
+
+
+@dataclass(frozen=True)
+class VariationStep:
+    """Vary (Subtle/Strong): the stored input was made by `source`; the new job runs the
+    model `reuse_input` is given (`source.variation.model`) at this level."""
+
+    source: ModelSpec
+    level: str
+
+    @property
+    def model(self) -> str:
+        """The model that makes the variation."""
+        if self.source.variation is None:
+            raise ValueError(f"{self.source.id} has no variation")
+        return self.source.variation.model
 
 
 def reuse_input(
@@ -31,6 +49,7 @@ def reuse_input(
     options: Mapping[str, Any] | None = None,
     new_seed: bool = False,
     images_from_discord: bool = False,
+    variation: VariationStep | None = None,
     rng: Callable[[], int] | None = None,
 ) -> dict[str, Any]:
     """The input of a new request built from `stored`, or InputValidationError.
@@ -46,7 +65,15 @@ def reuse_input(
       from an attachment or a message it fetched from Discord; otherwise it is refused like an
       image typed into `extra`.
     - `new_seed` draws a seed other than the stored one (Re-roll).
+    - `variation`: the stored input is another model's; what a variation keeps of it (the
+      prompt, and the count and format where they fit) becomes `spec`'s input, with the
+      catalog's strength for the level. The chosen image comes in `options`.
     """
+    if variation is not None:
+        plan = variation.source.variation
+        if plan is None or plan.model != spec.id:
+            raise ValueError(f"{variation.source.id} is not varied with {spec.id}")
+        stored = carried_input(variation.source, stored, spec, plan, variation.level)
     given: dict[str, ExtraValue] = {}
     extra: dict[str, ExtraValue] = {}
     problems: list[Problem] = []
@@ -62,7 +89,7 @@ def reuse_input(
             )
         elif field.option == "seed" and new_seed:
             continue
-        elif field.type == "image" and not images_from_discord:
+        elif field.type in IMAGE_TYPES and not images_from_discord:
             allowed = _extra_allowed(spec, policy)
             problems.append(Problem(E.EXTRA_IMAGE_FIELD, name, {"allowed": allowed}))
         elif field.option is not None:
@@ -96,4 +123,4 @@ def _other_seed(field: FieldSpec, old: Any, rng: Callable[[], int] | None) -> Ca
     return draw
 
 
-__all__ = ["reuse_input"]
+__all__ = ["VariationStep", "reuse_input"]

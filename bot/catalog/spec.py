@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.catalog.price import Price
+    from bot.catalog.variation import Variation
 
 # The vocabulary of the catalog file. Kept here so the loader, the mapping and the tests
 # agree on one list.
-FIELD_TYPES: tuple[str, ...] = ("string", "integer", "number", "boolean", "image")
+FIELD_TYPES: tuple[str, ...] = ("string", "integer", "number", "boolean", "image", "images")
+# An image reaches a model only from an attachment or a message the bot fetched from Discord:
+# these types are never set from typed text (`extra`).
+IMAGE_TYPES: tuple[str, ...] = ("image", "images")
 MODEL_KINDS: tuple[str, ...] = ("text-to-image", "image-edit")
 OUTPUT_SHAPES: tuple[str, ...] = ("list", "single")
 # Slash-command options that can feed an input field (DESIGN.md, slash command table).
@@ -21,6 +29,7 @@ SLASH_OPTIONS: tuple[str, ...] = (
     "format",
     "quality",
     "image",
+    "images",
 )
 # What each option's field must be, so a catalog cannot wire `count` to a string.
 OPTION_TYPES: Mapping[str, tuple[str, ...]] = MappingProxyType(
@@ -32,6 +41,7 @@ OPTION_TYPES: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "format": ("string",),
         "quality": ("integer", "number"),
         "image": ("image",),
+        "images": ("images",),
     }
 )
 
@@ -60,6 +70,9 @@ class FieldSpec:
     required: bool = False
     # kontext: safety_tolerance is at most 2 when an input image is given (cometapi.md).
     maximum_with_image: float | None = None
+    # A list of images (FLUX.2's input_images): how many it takes.
+    min_items: int | None = None
+    max_items: int | None = None
 
     @property
     def has_default(self) -> bool:
@@ -73,6 +86,11 @@ class FieldSpec:
             return "true, false"
         if self.type == "image":
             return "image URL"
+        if self.type == "images":
+            low = self.min_items if self.min_items is not None else 1
+            if self.max_items is None:
+                return f"{low} or more images"
+            return f"{low}–{self.max_items} images"
         if self.type in ("integer", "number"):
             text = _range_text(self.minimum, self.maximum, self.type)
             if self.multiple_of:
@@ -113,6 +131,10 @@ class ModelSpec:
     output: str
     fields: Mapping[str, FieldSpec] = field(default_factory=_empty_mapping, hash=False)
     descriptions: Mapping[str, str] = field(default_factory=_empty_mapping, hash=False)
+    # What one request costs on CometAPI, as read from its pages; None: unknown (never zero).
+    price: Price | None = None
+    # How a result of this model is varied (Vary buttons); None: it is not.
+    variation: Variation | None = None
 
     def option_field(self, option_name: str) -> FieldSpec | None:
         """The field fed by a slash option (`count` -> num_outputs), or None."""
@@ -136,6 +158,12 @@ class ModelSpec:
         return spec.name if spec else None
 
     @property
+    def images_field(self) -> str | None:
+        """The list-of-images field fed by the `images` option (FLUX.2's `input_images`)."""
+        spec = self.option_field("images")
+        return spec.name if spec else None
+
+    @property
     def seed_field(self) -> str | None:
         spec = self.option_field("seed")
         return spec.name if spec else None
@@ -153,11 +181,26 @@ class ModelSpec:
 
         /edit serves image-edit models and also any model that takes an image through the
         `image` option (flux-dev's image-to-image), because both turn an image plus a prompt
-        into a new image.
+        into a new image. /blend ("blend") serves the models that take a list of images.
         """
         if kind == self.kind:
             return True
+        if kind == "blend":
+            return self.images_field is not None
         return kind == "image-edit" and self.image_field is not None
+
+    def estimate_usd(self, model_input: Mapping[str, Any]) -> Decimal | None:
+        """What a request with this input costs: per image × images asked for, or per request.
+
+        None when the price is unknown, so a sum over jobs can say "unknown" instead of
+        counting the request as free.
+        """
+        if self.price is None:
+            return None
+        count_field = self.option_field("count")
+        count = model_input.get(count_field.name) if count_field is not None else None
+        images = count if isinstance(count, int) and not isinstance(count, bool) else 1
+        return self.price.estimate(max(images, 1))
 
     def extra_fields(self) -> tuple[FieldSpec, ...]:
         """Fields that no slash option feeds and a user may set through `extra`.
@@ -168,7 +211,7 @@ class ModelSpec:
         return tuple(
             f
             for f in self.fields.values()
-            if f.option is None and f.user_controllable and f.type != "image"
+            if f.option is None and f.user_controllable and f.type not in IMAGE_TYPES
         )
 
     def description_for(self, locale: str | None) -> str:

@@ -13,12 +13,15 @@ from typing import Any, ClassVar
 
 import discord
 
+from bot.catalog import UnknownModelError
 from bot.edge.access import can_block_from, can_delete_job, can_view_job
 from bot.edge.components import (
     EDIT_MODAL_PREFIX,
+    VARY_TEMPLATE,
     job_custom_id,
     job_template,
     prompt_form,
+    vary_custom_id,
 )
 from bot.edge.context import (
     is_moderator,
@@ -27,8 +30,10 @@ from bot.edge.context import (
     services_of,
 )
 from bot.edge.errors import handle_error, send_ephemeral
+from bot.edge.forms import result_image_url
+from bot.edge.remix import remix_form
 from bot.edge.render import info_embed
-from bot.edge.requests import Reuse, submit_request
+from bot.edge.requests import Reuse, parent_of, submit_request
 from bot.errors import UserFacingError
 from bot.jobs.events import CancelResult
 from bot.jobs.model import Job
@@ -112,6 +117,54 @@ class EditButton(JobButton, template=job_template("edit")):
         await interaction.response.send_modal(form)
 
 
+class VaryButton(JobButton, template=VARY_TEMPLATE):
+    """Vary (Subtle) / Vary (Strong) of one image of the result: the custom_id carries the job,
+    which image (1-based) and the level, so one registered class serves every such button."""
+
+    action = "vary"
+
+    def __init__(self, job_id: int, image: int = 1, level: str = "subtle") -> None:
+        discord.ui.DynamicItem.__init__(
+            self, discord.ui.Button(custom_id=vary_custom_id(job_id, image, level))
+        )
+        self.job_id, self.image, self.level = job_id, image, level
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> VaryButton:
+        return cls(int(match["job"]), int(match["image"]), match["level"])
+
+    async def act(self, interaction: discord.Interaction, job: Job) -> None:
+        if interaction.user.id != job.user_id:
+            raise UserFacingError("refusal.not_requester")
+        # The image is read fresh from the result message (Discord's URLs are signed and
+        # expire), then the request goes through the one door like any other.
+        url = await result_image_url(interaction, job, self.image)
+        await submit_request(
+            interaction,
+            kind=f"vary_{self.level}",
+            model_id=None,
+            options={"image": url},
+            reuse=Reuse(job, new_seed=True, vary=self.level, image=self.image),
+        )
+
+
+class RemixButton(JobButton, template=job_template("remix")):
+    action = "remix"
+
+    async def act(self, interaction: discord.Interaction, job: Job) -> None:
+        if interaction.user.id != job.user_id:
+            raise UserFacingError("refusal.not_requester")
+        services = services_of(interaction)
+        try:
+            spec = services.catalog.get(job.model)
+        except UnknownModelError:
+            raise UserFacingError("validation.unknown_model", model=job.model) from None
+        form = remix_form(job, spec, services.messages, locale_of(interaction))
+        await interaction.response.send_modal(form)
+
+
 class InfoButton(JobButton, template=job_template("info")):
     action = "info"
 
@@ -120,7 +173,10 @@ class InfoButton(JobButton, template=job_template("info")):
         if not can_view_job(interaction, job):
             raise UserFacingError("refusal.job_not_found")
         services = services_of(interaction)
-        embed = info_embed(services.messages, services.catalog, job, locale_of(interaction))
+        parent = await parent_of(services, job)
+        embed = info_embed(
+            services.messages, services.catalog, job, locale_of(interaction), parent=parent
+        )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
 
@@ -172,6 +228,8 @@ class BlockButton(JobButton, template=job_template("block")):
 DYNAMIC_ITEMS: tuple[type[JobButton], ...] = (
     CancelButton,
     RerollButton,
+    VaryButton,
+    RemixButton,
     EditButton,
     InfoButton,
     DeleteButton,

@@ -17,12 +17,16 @@ import discord
 from bot.jobs.model import Job
 
 if TYPE_CHECKING:
+    from bot.catalog import Catalog
     from bot.i18n import Messages
 
 PREFIX = "imagebot"
 EDIT_MODAL_PREFIX = f"{PREFIX}:editmodal:"  # + job id
 CONTEXT_MODAL_PREFIX = f"{PREFIX}:ctxedit:"  # + channel id : message id
+REMIX_MODAL_PREFIX = f"{PREFIX}:remixmodal:"  # + job id
 PROMPT_FIELD = "prompt"
+# Discord's limits: 5 buttons in a row, 5 rows; a text input's label 45, its value 4000.
+ROW_SIZE = 5
 
 # action -> (style, emoji) of its button
 _LOOKS: dict[str, tuple[discord.ButtonStyle, str]] = {
@@ -32,6 +36,9 @@ _LOOKS: dict[str, tuple[discord.ButtonStyle, str]] = {
     "info": (discord.ButtonStyle.secondary, "ℹ️"),
     "delete": (discord.ButtonStyle.danger, "🗑️"),
     "block": (discord.ButtonStyle.danger, "⛔"),
+    "vary_subtle": (discord.ButtonStyle.secondary, "🌱"),
+    "vary_strong": (discord.ButtonStyle.secondary, "🌪️"),
+    "remix": (discord.ButtonStyle.primary, "🎛️"),
 }
 
 
@@ -44,10 +51,29 @@ def job_template(action: str) -> str:
     return rf"{PREFIX}:{action}:(?P<job>[0-9]+)"
 
 
-def job_button(action: str, job_id: int, label: str) -> discord.ui.Button[Any]:
+def vary_custom_id(job_id: int, image: int, level: str) -> str:
+    """Vary carries which image of the result (1-based) and how strongly, besides the job."""
+    return f"{PREFIX}:vary:{job_id}:{image}:{level}"
+
+
+VARY_TEMPLATE = rf"{PREFIX}:vary:(?P<job>[0-9]+):(?P<image>[0-9]+):(?P<level>subtle|strong)"
+
+
+def job_button(
+    action: str,
+    job_id: int,
+    label: str,
+    *,
+    row: int | None = None,
+    custom_id: str | None = None,
+) -> discord.ui.Button[Any]:
     style, emoji = _LOOKS[action]
     return discord.ui.Button(
-        label=label[:80], style=style, emoji=emoji, custom_id=job_custom_id(action, job_id)
+        label=label[:80],
+        style=style,
+        emoji=emoji,
+        custom_id=custom_id or job_custom_id(action, job_id),
+        row=row,
     )
 
 
@@ -65,14 +91,54 @@ def pending_view(job: Job, messages: Messages) -> discord.ui.View:
     return Layout(job_button("cancel", job.id, messages.t(job.locale, "button.cancel")))
 
 
-def result_view(job: Job, messages: Messages) -> discord.ui.View:
-    t = messages.t
-    return Layout(
-        job_button("reroll", job.id, t(job.locale, "button.reroll")),
-        job_button("edit", job.id, t(job.locale, "button.edit")),
-        job_button("info", job.id, t(job.locale, "button.info")),
-        job_button("delete", job.id, t(job.locale, "button.delete")),
-    )
+def can_vary(catalog: Catalog, job: Job) -> bool:
+    """Whether the catalog varies the job's model: its result then gets Vary buttons."""
+    return job.model in catalog and catalog.get(job.model).variation is not None
+
+
+def result_images(job: Job) -> int:
+    """How many images a delivered result shows (one pair of Vary buttons each)."""
+    return len(job.result_attachments) or job.output_count or 1
+
+
+def result_view(
+    job: Job, messages: Messages, *, images: int = 1, vary: bool = True
+) -> discord.ui.View:
+    """The result's buttons (docs/decisions/020 has the layout and why).
+
+    One image: Re-roll, Vary (Subtle), Vary (Strong), Remix and Edit, then Info and Delete.
+    Several: Re-roll, Remix, Edit, Info and Delete, then a row of Subtle 1…N and a row of
+    Strong 1…N under them, like the grid of images above: at most 3 rows of 5, within
+    Discord's 5 × 5, one click per variation. A model the catalog does not vary gets no Vary.
+    """
+    loc, t = job.locale, messages.t
+
+    def button(action: str, row: int, **params: Any) -> discord.ui.Button[Any]:
+        return job_button(action, job.id, t(loc, f"button.{action}", **params), row=row)
+
+    def vary_button(level: str, image: int, row: int, key: str) -> discord.ui.Button[Any]:
+        label = t(loc, key, image=image)
+        custom_id = vary_custom_id(job.id, image, level)
+        return job_button(f"vary_{level}", job.id, label, row=row, custom_id=custom_id)
+
+    tail = [button("info", 1), button("delete", 1)]
+    if images <= 1:
+        if not vary:
+            return Layout(button("reroll", 0), button("remix", 0), button("edit", 0), *tail)
+        return Layout(
+            button("reroll", 0),
+            vary_button("subtle", 1, 0, "button.vary_subtle"),
+            vary_button("strong", 1, 0, "button.vary_strong"),
+            button("remix", 0),
+            button("edit", 0),
+            *tail,
+        )
+    items = [button(a, 0) for a in ("reroll", "remix", "edit", "info", "delete")]
+    if vary:
+        shown = range(1, min(images, ROW_SIZE) + 1)
+        items += [vary_button("subtle", n, 1, "button.vary_subtle_n") for n in shown]
+        items += [vary_button("strong", n, 2, "button.vary_strong_n") for n in shown]
+    return Layout(*items)
 
 
 def moderation_view(job: Job, messages: Messages, locale: str) -> discord.ui.View:
@@ -121,6 +187,40 @@ class PromptModal(discord.ui.Modal):
         return None  # see the class docstring
 
 
+class RemixModal(discord.ui.Modal):
+    """The Remix form: the prompt and the options that fit a form, filled in with the job's.
+    Submissions are routed by custom_id, like PromptModal's."""
+
+    def __init__(self, *, custom_id: str, title: str) -> None:
+        super().__init__(title=title[:45], custom_id=custom_id, timeout=900)
+
+    def field(
+        self,
+        custom_id: str,
+        label: str,
+        *,
+        default: str | None,
+        placeholder: str = "",
+        paragraph: bool = False,
+        max_length: int = 20,
+        required: bool = False,
+    ) -> None:
+        self.add_item(
+            discord.ui.TextInput(
+                label=label[:45],
+                custom_id=custom_id,
+                style=discord.TextStyle.paragraph if paragraph else discord.TextStyle.short,
+                placeholder=placeholder[:100] or None,
+                default=default,
+                max_length=max_length,
+                required=required,
+            )
+        )
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        return None  # see the class docstring
+
+
 def prompt_form(custom_id: str, messages: Messages, locale: str) -> PromptModal:
     """The "what should change?" form of Edit and of the "Edit image" menu."""
     return PromptModal(
@@ -131,11 +231,17 @@ def prompt_form(custom_id: str, messages: Messages, locale: str) -> PromptModal:
     )
 
 
-def modal_prompt(interaction: discord.Interaction) -> str:
-    """The prompt field's value from a modal submit's raw data."""
+def modal_values(interaction: discord.Interaction) -> dict[str, str]:
+    """Every text field of a modal submit's raw data, by custom_id (rows or labels)."""
     data: Any = interaction.data or {}
+    values: dict[str, str] = {}
     for row in data.get("components", []):
         for component in row.get("components", [row.get("component", {})]):
-            if component.get("custom_id") == PROMPT_FIELD:
-                return str(component.get("value", ""))
-    return ""
+            if component.get("custom_id"):
+                values[str(component["custom_id"])] = str(component.get("value", ""))
+    return values
+
+
+def modal_prompt(interaction: discord.Interaction) -> str:
+    """The prompt field's value from a modal submit's raw data."""
+    return modal_values(interaction).get(PROMPT_FIELD, "")

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import discord
 
-from bot.edge.components import pending_view, result_view
+from bot.edge.components import can_vary, pending_view, result_view
 from bot.edge.render import failure_embed, pending_embed, result_embed
 from bot.imagefit import ImageTooLarge, fit_image
 from bot.jobs.events import DeliveryError, DeliveryReceipt, JobEvent
@@ -181,7 +181,9 @@ class DiscordPresenter:
             for n, (data, ext) in enumerate(fitted, start=1)
         ]
         embed = result_embed(self.services.messages, self.services.catalog, job)
-        return await self._final(job, embed, result_view(job, self.services.messages), files)
+        vary = can_vary(self.services.catalog, job)
+        view = result_view(job, self.services.messages, images=len(files), vary=vary)
+        return await self._final(job, embed, view, files)
 
     async def finish(self, job: Job) -> None:
         self._forget(job.id)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.edge.lineage import lineage_text
 from bot.jobs.model import Job, JobStatus
 
 if TYPE_CHECKING:
@@ -123,7 +124,8 @@ def result_embed(messages: Messages, catalog: Catalog, job: Job) -> discord.Embe
         )
     embed.add_field(name=messages.t(loc, "result.requested_by"), value=f"<@{job.user_id}>")
     if job.parent_id:
-        embed.add_field(name=messages.t(loc, "result.parent"), value=f"#{job.parent_id}")
+        lineage = lineage_text(messages, loc, job) or f"#{job.parent_id}"
+        embed.add_field(name=messages.t(loc, "result.parent"), value=lineage)
     embed.set_footer(text=messages.t(loc, "common.job", job_id=job.id))
     return embed
 
@@ -163,8 +165,11 @@ def failure_embed(messages: Messages, catalog: Catalog, job: Job) -> discord.Emb
     return embed
 
 
-def info_embed(messages: Messages, catalog: Catalog, job: Job, locale: str) -> discord.Embed:
-    """Everything about a job, for the Info button and /show (in the viewer's locale)."""
+def info_embed(
+    messages: Messages, catalog: Catalog, job: Job, locale: str, *, parent: Job | None = None
+) -> discord.Embed:
+    """Everything about a job, for the Info button and /show (in the viewer's locale); a job
+    made from another one says how, linking the `parent`'s message when it still exists."""
     embed = discord.Embed(
         title=messages.t(locale, "info.title", job_id=job.id),
         description=truncate(job.prompt, 4000),
@@ -172,6 +177,16 @@ def info_embed(messages: Messages, catalog: Catalog, job: Job, locale: str) -> d
     )
     embed.add_field(name=messages.t(locale, "result.model"), value=job.model, inline=False)
     embed.add_field(name=messages.t(locale, "info.status"), value=job.status.value)
+    parent_link = (
+        message_link(
+            parent.guild_id, parent.channel_id, parent.result_message_id or parent.message_id
+        )
+        if parent is not None
+        else None
+    )
+    lineage = lineage_text(messages, locale, job, parent_link)
+    if lineage:
+        embed.add_field(name=messages.t(locale, "info.parent"), value=lineage, inline=False)
     if job.seed is not None:
         embed.add_field(name=messages.t(locale, "result.seed"), value=str(job.seed))
     fields = "\n".join(

@@ -19,13 +19,15 @@ from bot.catalog import (
     InputValidationError,
     ModelSpec,
     UnknownModelError,
+    VariationStep,
     build_input,
     reuse_input,
 )
 from bot.edge.access import can_view_job
-from bot.edge.components import pending_view, result_view
+from bot.edge.components import can_vary, pending_view, result_images, result_view
 from bot.edge.context import locale_of, request_context, scheduler_of, services_of
 from bot.edge.errors import send_ephemeral
+from bot.edge.lineage import lineage_text
 from bot.edge.render import info_embed, message_link, pending_embed
 from bot.errors import UserFacingError
 from bot.jobs.model import Job, JobStatus, NewJob
@@ -41,18 +43,32 @@ TOKEN_LIFETIME = 15 * 60
 EDIT_IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif")
 MAX_EDIT_IMAGE_BYTES = 20 * 1024 * 1024
 DEFAULT_EDIT_MODEL = "black-forest-labs/flux-kontext-pro"
+DEFAULT_BLEND_MODEL = "black-forest-labs/flux-2-pro"
 EDIT_KINDS = ("edit", "edit_result")
-# How far up a chain of re-rolls the command that made the first input is looked for.
+VARY_KINDS = ("vary_subtle", "vary_strong")
+# Requests whose images the bot took from Discord itself (attachments, or a message it
+# fetched): a stored input of theirs may keep its images when it is reused.
+IMAGE_KINDS = (*EDIT_KINDS, "blend", *VARY_KINDS)
+# Kinds whose input is a copy of their parent's, with changes: the command that made the
+# first input is looked for up such a chain, at most this far.
+COPY_KINDS = ("reroll", "remix")
 MAX_REROLL_CHAIN = 50
 
 
 @dataclass(frozen=True)
 class Reuse:
-    """Start the new job from a past job's input (Re-roll; later Vary and Remix): the options
-    given to `submit_request` change it, and `new_seed` draws another seed."""
+    """Start the new job from a past job's input (Re-roll, Vary, Remix): the options given to
+    `submit_request` change it, and `new_seed` draws another seed.
+
+    `vary` ("subtle" or "strong") sends the chosen image (the `image` option) to the model
+    the catalog varies this job's model with; `image` is which image of the job's result
+    (1-based), kept as the new job's lineage.
+    """
 
     job: Job
     new_seed: bool = False
+    vary: str | None = None
+    image: int | None = None
 
 
 def new_seed() -> int:
@@ -121,6 +137,7 @@ async def submit_request(
     options: Mapping[str, Any],
     extra: str | None = None,
     parent: Job | None = None,
+    parent_image: int | None = None,
     reuse: Reuse | None = None,
 ) -> Job | None:
     """Validate, admit, acknowledge with the pending message, then hand the job over.
@@ -133,12 +150,16 @@ async def submit_request(
     locale = locale_of(interaction)
     ctx = request_context(interaction)
     config = await services.guild_config.get(interaction.guild_id) if interaction.guild_id else None
+    variation: VariationStep | None = None
     if reuse is not None:
         parent = parent or reuse.job
+        parent_image = parent_image or reuse.image
         model_id = model_id or reuse.job.model
     if model_id is None:
         if kind in EDIT_KINDS:
             model_id = DEFAULT_EDIT_MODEL
+        elif kind == "blend":
+            model_id = DEFAULT_BLEND_MODEL
         else:
             model_id = (config.default_model if config else None) or services.settings.default_model
     prompt = str(options.get("prompt") or (reuse.job.prompt if reuse else "") or "")
@@ -158,28 +179,36 @@ async def submit_request(
         token_expires_at=interaction.created_at.timestamp() + TOKEN_LIFETIME,
         parent_id=parent.id if parent else None,
         upload_limit=getattr(interaction, "filesize_limit", None),
+        parent_image=parent_image,
     )
     policy = InputPolicy(
         age_restricted_channel=ctx.channel_age_restricted,
         allow_nsfw=bool(config and config.allow_nsfw),
     )
     try:
+        if reuse is not None and reuse.vary is not None:
+            # A variation runs the model the catalog varies the parent's model with.
+            variation = _variation_of(services, reuse.job, reuse.vary)
+            model_id = variation.model
+            new = replace(new, model=model_id)
         spec = services.catalog.get(model_id)
         if reuse is None:
             check_model_serves(kind, spec)
             model_input = build_input(spec, options, extra=extra, policy=policy, rng=new_seed)
         else:
             origin = await first_command_of(services, reuse.job)
-            check_model_serves(origin, spec)
+            check_model_serves(kind if variation else origin, spec)
             model_input = reuse_input(
                 spec,
                 reuse.job.input,
                 policy=policy,
                 options=options,
                 new_seed=reuse.new_seed,
-                # /edit, "Edit image" and the Edit form take their image from Discord; an
-                # image in any other stored input was typed by someone (before extra refused it).
-                images_from_discord=origin in EDIT_KINDS,
+                # /edit, /blend, "Edit image", the Edit form and Vary take their images from
+                # Discord; an image in any other stored input was typed by someone (before
+                # extra refused it).
+                images_from_discord=origin in IMAGE_KINDS,
+                variation=variation,
                 rng=new_seed,
             )
     except UnknownModelError:
@@ -235,19 +264,31 @@ async def submit_request(
 
 
 def check_model_serves(kind: str, spec: ModelSpec) -> None:
-    """The model can serve this command: /edit needs a model that takes an image, /imagine one
-    that needs none (an image-edit model is refused with a pointer to /edit)."""
-    if kind in EDIT_KINDS and spec.image_field is None:
+    """The model can serve this command: /edit and Vary need a model that takes an image,
+    /blend one that takes a list of images, /imagine one that needs none (an image-edit model
+    is refused with a pointer to /edit)."""
+    if kind in (*EDIT_KINDS, *VARY_KINDS) and spec.image_field is None:
         raise UserFacingError("validation.option_not_accepted", option="image", model=spec.label)
+    if kind == "blend" and spec.images_field is None:
+        raise UserFacingError("validation.option_not_accepted", option="images", model=spec.label)
     if kind == "imagine" and not spec.usable_for("text-to-image"):
         raise UserFacingError("validation.model_needs_image", model=spec.label)
 
 
+def _variation_of(services: Services, job: Job, level: str) -> VariationStep:
+    """How this job's results are varied; refused when the catalog varies its model no more."""
+    source = services.catalog.get(job.model)
+    if source.variation is None:
+        raise UserFacingError("refusal.no_variation", model=source.label)
+    return VariationStep(source, level)
+
+
 async def first_command_of(services: Services, job: Job) -> str:
-    """The kind of the command that made a job's input: a re-roll's is its parent's, and so on
-    up the chain (a parent deleted by /forget-me ends it as "reroll", trusted with nothing)."""
+    """The kind of the command that made a job's input: a re-roll's or remix's is its
+    parent's, and so on up the chain (a parent deleted by /forget-me ends it as "reroll",
+    trusted with nothing)."""
     for _ in range(MAX_REROLL_CHAIN):
-        if job.kind != "reroll" or job.parent_id is None:
+        if job.kind not in COPY_KINDS or job.parent_id is None:
             break
         found = await services.jobs.get(job.parent_id)
         if found is None:
@@ -275,16 +316,21 @@ def check_edit_attachment(attachment: discord.Attachment) -> None:
 
 
 async def record_attachment_refusal(
-    interaction: discord.Interaction, attachment: discord.Attachment, prompt: str
+    interaction: discord.Interaction,
+    attachment: discord.Attachment,
+    prompt: str,
+    *,
+    kind: str = "edit",
+    model: str = DEFAULT_EDIT_MODEL,
 ) -> None:
-    """Log a refused /edit attachment like any other refused request."""
+    """Log a refused /edit or /blend attachment like any other refused request."""
     services = services_of(interaction)
     new = NewJob(
-        kind="edit",
+        kind=kind,
         user_id=interaction.user.id,
         guild_id=interaction.guild_id,
         channel_id=interaction.channel_id,
-        model=DEFAULT_EDIT_MODEL,
+        model=model,
         prompt=prompt,
         input={},
         image_count=0,
@@ -301,14 +347,38 @@ async def show_job(interaction: discord.Interaction, job_id: int) -> None:
     # A job the member may not see is answered exactly like an id that does not exist.
     if job is None or job.status is JobStatus.REFUSED or not can_view_job(interaction, job):
         raise UserFacingError("refusal.job_not_found")
-    link = message_link(job.guild_id, job.channel_id, job.result_message_id or job.message_id)
-    content = services.messages.t(locale, "show.link", url=link) if link else None
+    parent = await parent_of(services, job)
+    lines = []
+    link = job_link(job)
+    if link:
+        lines.append(services.messages.t(locale, "show.link", url=link))
+    # A variation, remix or re-roll links back to the result it was made from.
+    lineage = lineage_text(services.messages, locale, job, job_link(parent))
+    if lineage:
+        lines.append(lineage)
     kwargs: dict[str, Any] = {}
     if job.status is JobStatus.SUCCEEDED:
-        kwargs["view"] = result_view(job, services.messages)
+        kwargs["view"] = result_view(
+            job,
+            services.messages,
+            images=result_images(job),
+            vary=can_vary(services.catalog, job),
+        )
     await interaction.response.send_message(
-        content=content,
-        embed=info_embed(services.messages, services.catalog, job, locale),
+        content="\n".join(lines) or None,
+        embed=info_embed(services.messages, services.catalog, job, locale, parent=parent),
         ephemeral=True,
         **kwargs,
     )
+
+
+async def parent_of(services: Services, job: Job) -> Job | None:
+    """The job this one was made from, if it still exists (/forget-me deletes jobs)."""
+    return await services.jobs.get(job.parent_id) if job.parent_id else None
+
+
+def job_link(job: Job | None) -> str | None:
+    """The link to a job's message in Discord: its result, else its pending message."""
+    if job is None:
+        return None
+    return message_link(job.guild_id, job.channel_id, job.result_message_id or job.message_id)

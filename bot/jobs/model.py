@@ -40,7 +40,10 @@ TERMINAL_STATUSES = frozenset(
 class NewJob:
     """What the Discord layer knows when a command is accepted (or refused)."""
 
-    kind: str  # "imagine" | "edit" | "reroll" | "edit_result"
+    # How the request was made, and for a job made from another one, how it relates to its
+    # parent: "imagine" | "edit" | "blend" | "reroll" | "edit_result" | "vary_subtle" |
+    # "vary_strong" | "remix".
+    kind: str
     user_id: int
     guild_id: int | None
     channel_id: int | None
@@ -55,6 +58,7 @@ class NewJob:
     token_expires_at: float | None = None
     parent_id: int | None = None
     upload_limit: int | None = None
+    parent_image: int | None = None  # which image of the parent's result (1 for the first)
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,7 @@ class Job:
     lease_owner: str | None = None
     lease_expires_at: float | None = None
     upload_limit: int | None = None
+    parent_image: int | None = None
 
     @property
     def is_active(self) -> bool:

@@ -106,8 +106,8 @@ class JobStore:
                 INSERT INTO jobs (status, kind, user_id, guild_id, channel_id, locale,
                     application_id, interaction_id, interaction_token, token_expires_at,
                     parent_id, model, prompt, input_json, image_count, created_at, updated_at,
-                    refusal_reason, refusal_detail, finished_at, upload_limit)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    refusal_reason, refusal_detail, finished_at, upload_limit, parent_image)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 RETURNING id
                 """,
                 status.value,
@@ -131,6 +131,7 @@ class JobStore:
                 refusal_detail,
                 now if status is JobStatus.REFUSED else None,
                 new.upload_limit,
+                new.parent_image,
             )
             await tx.execute(
                 "INSERT INTO job_events (job_id, status, at, detail) VALUES (?, ?, ?, ?)",

@@ -32,11 +32,12 @@ from typing import Any, Literal
 from aiohttp import web
 from PIL import Image, ImageDraw
 
+from tests.fakes.cometapi_models import FLUX_MODELS, FakeModel, validate_input
+
 Artwork = Callable[[int, int, tuple[int, int]], Image.Image]  # (seed, index, size) -> image
 FaultRoute = Literal["create", "get", "cancel", "files", "models", "quota", "any"]
 OutputKind = Literal["image", "huge", "not_image", "broken"]
 
-_ALL_RATIOS = ("1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "3:4", "4:3", "9:16", "9:21")
 _PIL_FORMAT = {"webp": "WEBP", "jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "gif": "GIF"}
 _MIME = {"webp": "image/webp", "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png"}
 _NOT_IMAGE = b"<!DOCTYPE html><html><head><title>Access denied</title></head><body>no</body></html>"
@@ -44,53 +45,6 @@ _HTML_404 = (
     "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n"
     "<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
 )
-
-
-@dataclass(frozen=True)
-class FakeModel:
-    """What the fake knows of a model's schema: enough to answer like the real one."""
-
-    output_list: bool  # flux-schnell/dev give a list of URLs, the others one URL string
-    default_format: str
-    formats: tuple[str, ...]
-    aspect_ratios: tuple[str, ...] | None  # None: anything goes
-    steps: int | None  # default num_inference_steps; None: the model prints no tqdm bar
-    max_steps: int | None = None
-    multi_output: bool = False
-
-
-FLUX_MODELS: dict[str, FakeModel] = {
-    "black-forest-labs/flux-schnell": FakeModel(
-        True, "webp", ("webp", "jpg", "png"), _ALL_RATIOS, 4, 4, True
-    ),
-    "black-forest-labs/flux-dev": FakeModel(
-        True, "webp", ("webp", "jpg", "png"), _ALL_RATIOS, 28, 50, True
-    ),
-    "black-forest-labs/flux-1.1-pro": FakeModel(
-        False,
-        "webp",
-        ("webp", "jpg", "png"),
-        ("custom", "1:1", "16:9", "3:2", "2:3", "4:5", "5:4", "9:16", "3:4", "4:3"),
-        None,
-    ),
-    "black-forest-labs/flux-1.1-pro-ultra": FakeModel(
-        False, "jpg", ("jpg", "png"), _ALL_RATIOS, None
-    ),
-    "black-forest-labs/flux-kontext-pro": FakeModel(
-        False,
-        "png",
-        ("jpg", "png"),
-        ("match_input_image", *_ALL_RATIOS, "2:1", "1:2"),
-        None,
-    ),
-    "black-forest-labs/flux-kontext-max": FakeModel(
-        False,
-        "png",
-        ("jpg", "png"),
-        ("match_input_image", *_ALL_RATIOS, "2:1", "1:2"),
-        None,
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -508,7 +462,7 @@ class FakeCometAPI:
                 ),
             )
         inputs: dict[str, Any] = payload["input"]
-        problems = _validate(model, inputs)
+        problems = validate_input(model, inputs)
         if problems:
             body = problem("\n".join(f"- input: {p}" for p in problems))
             body["invalid_fields"] = [
@@ -775,39 +729,6 @@ class FakeCometAPI:
         if kind == "broken":
             return data[: max(16, len(data) // 2)]
         return data
-
-
-def _validate(model: FakeModel, inputs: Mapping[str, Any]) -> list[str]:
-    """The few checks Replicate's schema validation would make; messages in its wording."""
-    problems = []
-    prompt = inputs.get("prompt")
-    if not isinstance(prompt, str) or not prompt.strip():
-        problems.append("prompt is required")
-    fmt = inputs.get("output_format")
-    if fmt is not None and fmt not in model.formats:
-        problems.append(f"output_format must be one of the following: {', '.join(model.formats)}")
-    ratio = inputs.get("aspect_ratio")
-    if ratio is not None and model.aspect_ratios is not None and ratio not in model.aspect_ratios:
-        problems.append(
-            f"aspect_ratio must be one of the following: {', '.join(model.aspect_ratios)}"
-        )
-    if "num_outputs" in inputs:
-        count = inputs["num_outputs"]
-        if not model.multi_output:
-            pass  # the real API ignores fields a model does not declare
-        elif not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 4:
-            problems.append(
-                "num_outputs: Must be less than or equal to 4 and greater than or equal to 1"
-            )
-    steps = inputs.get("num_inference_steps")
-    bad_steps = not isinstance(steps, int) or isinstance(steps, bool)
-    if (
-        steps is not None
-        and model.max_steps is not None
-        and (bad_steps or not 1 <= steps <= model.max_steps)
-    ):
-        problems.append(f"num_inference_steps: Must be between 1 and {model.max_steps}")
-    return problems
 
 
 def _size(aspect_ratio: str, base: int) -> tuple[int, int]:

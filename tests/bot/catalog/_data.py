@@ -11,7 +11,24 @@ PRO = "black-forest-labs/flux-1.1-pro"
 ULTRA = "black-forest-labs/flux-1.1-pro-ultra"
 KONTEXT_PRO = "black-forest-labs/flux-kontext-pro"
 KONTEXT_MAX = "black-forest-labs/flux-kontext-max"
-ALL_MODELS = (SCHNELL, DEV, PRO, ULTRA, KONTEXT_PRO, KONTEXT_MAX)
+FLUX_PRO = "black-forest-labs/flux-pro"
+FLUX2_PRO = "black-forest-labs/flux-2-pro"
+FLUX2_DEV = "black-forest-labs/flux-2-dev"
+FLUX2_FLEX = "black-forest-labs/flux-2-flex"
+ALL_MODELS = (
+    SCHNELL,
+    DEV,
+    PRO,
+    ULTRA,
+    KONTEXT_PRO,
+    KONTEXT_MAX,
+    FLUX_PRO,
+    FLUX2_PRO,
+    FLUX2_DEV,
+    FLUX2_FLEX,
+)
+TEXT_MODELS = (SCHNELL, DEV, PRO, ULTRA, FLUX_PRO, FLUX2_PRO, FLUX2_DEV, FLUX2_FLEX)
+BLEND_MODELS = (FLUX2_PRO, FLUX2_DEV, FLUX2_FLEX)
 IMAGE_URL = "https://cdn.discordapp.com/attachments/1/2/cat.png"
 
 

@@ -9,11 +9,14 @@ import pytest
 from bot.catalog import Catalog, FieldSpec, ModelSpec, UnknownModelError
 from tests.bot.catalog._data import (
     ALL_MODELS,
+    BLEND_MODELS,
     DEV,
+    FLUX2_FLEX,
     KONTEXT_MAX,
     KONTEXT_PRO,
     PRO,
     SCHNELL,
+    TEXT_MODELS,
     ULTRA,
 )
 
@@ -50,7 +53,7 @@ def test_unknown_model_suggests(catalog: Catalog, query: str, first_suggestion: 
     ("kind", "expected"),
     [
         (None, list(ALL_MODELS)),
-        ("text-to-image", [SCHNELL, DEV, PRO, ULTRA]),
+        ("text-to-image", list(TEXT_MODELS)),
         ("image-edit", [KONTEXT_PRO, KONTEXT_MAX]),
     ],
 )
@@ -64,7 +67,10 @@ def test_models_by_kind(catalog: Catalog, kind: str | None, expected: list[str])
     [
         ("", None, list(ALL_MODELS)),
         ("", "image-edit", [DEV, KONTEXT_PRO, KONTEXT_MAX]),
-        ("", "text-to-image", [SCHNELL, DEV, PRO, ULTRA]),
+        ("", "text-to-image", list(TEXT_MODELS)),
+        ("", "blend", list(BLEND_MODELS)),
+        ("flux.2", "blend", list(BLEND_MODELS)),
+        ("flex", None, [FLUX2_FLEX]),
         ("kontext", None, [KONTEXT_PRO, KONTEXT_MAX]),
         ("KONTEXT", "text-to-image", []),
         ("schnell", None, [SCHNELL]),
@@ -123,6 +129,14 @@ def test_autocomplete_display_names_model(catalog: Catalog) -> None:
                 "4:5",
                 "21:9",
                 "9:21",
+                "custom",
+            ],
+        ),
+        (
+            "blend",
+            [
+                "match_input_image",
+                *["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "5:4", "4:5"],
                 "custom",
             ],
         ),

@@ -20,6 +20,10 @@ from bot.catalog import (
 from tests.bot.catalog._data import (
     ALL_MODELS,
     DEV,
+    FLUX2_DEV,
+    FLUX2_FLEX,
+    FLUX2_PRO,
+    FLUX_PRO,
     IMAGE_URL,
     KONTEXT_MAX,
     KONTEXT_PRO,
@@ -83,6 +87,40 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "output_format": "png",
         "safety_tolerance": 2,
         "prompt_upsampling": False,
+    },
+    # Replicate's flux-pro 2b8181d8: steps and interval are deprecated there, so the bot
+    # sends them only when someone sets them.
+    FLUX_PRO: {
+        "aspect_ratio": "1:1",
+        "guidance": 3,
+        "safety_tolerance": 2,
+        "prompt_upsampling": False,
+        "output_format": "webp",
+        "output_quality": 80,
+    },
+    FLUX2_PRO: {
+        "aspect_ratio": "1:1",
+        "resolution": "1 MP",
+        "safety_tolerance": 2,
+        "output_format": "webp",
+        "output_quality": 80,
+    },
+    FLUX2_DEV: {
+        "aspect_ratio": "1:1",
+        "go_fast": True,
+        "output_format": "webp",
+        "output_quality": 80,
+        "disable_safety_checker": False,
+    },
+    FLUX2_FLEX: {
+        "aspect_ratio": "1:1",
+        "resolution": "1 MP",
+        "steps": 30,
+        "guidance": 4.5,
+        "prompt_upsampling": True,
+        "safety_tolerance": 2,
+        "output_format": "webp",
+        "output_quality": 80,
     },
 }
 

@@ -99,3 +99,27 @@ async def test_recent_succeeded_is_oldest_first_and_limited(database: Database) 
     recent = await store.recent_succeeded(limit=3)
     assert [j.id for j in recent] == ids[1:]
     assert [j.finished_at - j.started_at for j in recent] == [2.5, 2.5, 2.5]  # type: ignore[operator]
+
+
+async def test_a_child_job_keeps_its_lineage(database: Database) -> None:
+    """A variation records its parent, how it was made (kind) and which image it started from."""
+    store = JobStore(database)
+    parent = await store.insert(new_job())
+    child = await store.insert(
+        NewJob(
+            "vary_strong",
+            1,
+            None,
+            None,
+            "black-forest-labs/flux-dev",
+            "p",
+            {"prompt": "p"},
+            1,
+            parent_id=parent.id,
+            parent_image=3,
+        )
+    )
+    again = await store.get(child.id)
+    assert again is not None
+    assert (again.kind, again.parent_id, again.parent_image) == ("vary_strong", parent.id, 3)
+    assert parent.parent_image is None

@@ -1173,7 +1173,9 @@ def _modal_submission(modal: dict[str, Any], values: dict[str, str]) -> list[dic
         if component.get("type") != 4:
             return None
         custom_id = component["custom_id"]
-        value = remaining.pop(custom_id, None)
+        # A field the user leaves alone is submitted with what the bot filled in, as Discord's
+        # client does.
+        value = remaining.pop(custom_id, component.get("value"))
         if value is None:
             if component.get("required", True):
                 raise ValueError(f"modal field {custom_id!r} is required")
