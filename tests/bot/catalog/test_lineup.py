@@ -148,7 +148,9 @@ def test_extra_never_sets_the_list_of_images(catalog: Catalog) -> None:
     """A member cannot type image URLs into extra, for a list as for a single image."""
     with pytest.raises(InputValidationError) as caught:
         build_input(catalog.get(FLUX2_PRO), {"prompt": "x"}, extra=f"input_images={IMAGE_URL}")
-    assert caught.value.codes == ["extra_option_field"]
+    # An image field is refused as an image even where an option feeds it: the sentence says
+    # where images come from (attachments), which is what the member needs to hear.
+    assert caught.value.codes == ["extra_image_field"]
     with pytest.raises(InputValidationError) as caught:
         build_input(catalog.get(KONTEXT_MAX), {"prompt": "x"}, extra=f"input_image_2={IMAGE_URL}")
     assert caught.value.codes == ["extra_image_field"]
