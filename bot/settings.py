@@ -58,6 +58,7 @@ class Settings:
     discord_api_base_url: str | None = None
     discord_gateway_url: str | None = None
     health_file: Path | None = None
+    guild_max_active_jobs: int = 0  # one server's queued plus running jobs; 0 = no cap
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log redaction filter."""
@@ -279,4 +280,5 @@ def load_settings(env: Mapping[str, str], *, require_discord: bool = True) -> Se
         discord_api_base_url=_http_url(env, "DISCORD_API_BASE_URL", None),
         discord_gateway_url=_http_url(env, "DISCORD_GATEWAY_URL", None, ws=True),
         health_file=Path(health_file) if (health_file := _get(env, "HEALTH_FILE")) else None,
+        guild_max_active_jobs=_int(env, "GUILD_MAX_ACTIVE_JOBS", 0),
     )

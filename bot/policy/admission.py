@@ -16,6 +16,8 @@ Order of checks, first refusal wins:
 5. the cooldown since the user's last accepted request here has not passed;
 6. the user already has the maximum of active jobs (queued, submitting, running, delivering,
    counted across every server because they share the scheduler);
+6b. the server already has GUILD_MAX_ACTIVE_JOBS active jobs (the operator's cap on one
+   server's share of the queue; counted under the server's lock, so it is exact);
 7. the user's images today (UTC) here, plus this request's, would pass the daily limit;
 8. the server's images today, plus this request's, would pass the server's daily limit.
 
@@ -53,6 +55,7 @@ REFUSAL_REASONS = (
     "blocked_term",
     "cooldown",
     "active_jobs",
+    "guild_active_jobs",
     "user_daily_limit",
     "guild_daily_limit",
     "validation",
@@ -70,6 +73,8 @@ class LimitDefaults(Protocol):
     def user_cooldown_seconds(self) -> int: ...
     @property
     def user_max_active_jobs(self) -> int: ...
+    @property
+    def guild_max_active_jobs(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,7 @@ class DefaultLimits:
     guild_daily_limit: int = 0
     user_cooldown_seconds: int = 0
     user_max_active_jobs: int = 2
+    guild_max_active_jobs: int = 0
 
 
 @dataclass(frozen=True)
@@ -102,7 +108,7 @@ class Refusal:
 
     params by reason — user_daily_limit / guild_daily_limit: limit, used, requested, reset
     (epoch of the next UTC midnight); cooldown: retry (epoch when it ends), seconds;
-    active_jobs: limit, active; channel_not_allowed: channels; role_not_allowed: roles;
+    active_jobs, guild_active_jobs: limit, active; channel_not_allowed: channels; role_not_allowed: roles;
     blocked_term, user_blocked: nothing (the term is never shown to the user).
     """
 
@@ -250,6 +256,7 @@ class Admission:
             now=now,
             recent_since=now - longest,
             guild_daily_default=self.defaults.guild_daily_limit,
+            guild_active_cap=self.defaults.guild_max_active_jobs,
         )
         roles: tuple[RoleLimit, ...] = ()
         if gid is not None and snap.role_limit_count and ctx.role_ids:
@@ -286,6 +293,10 @@ class Admission:
         if limits.active_jobs and snap.active >= limits.active_jobs:
             params = {"limit": limits.active_jobs, "active": snap.active}
             return _Verdict("active_jobs", params, _detail(params))
+        server_cap = self.defaults.guild_max_active_jobs
+        if gid is not None and server_cap and snap.guild_active >= server_cap:
+            params = {"limit": server_cap, "active": snap.guild_active}
+            return _Verdict("guild_active_jobs", params, _detail(params))
         wanted = new.image_count
         reset = today + DAY
         if limits.user_daily:

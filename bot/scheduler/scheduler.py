@@ -2,8 +2,8 @@
 
 One scheduler per process (docs/decisions/006-one-scheduler.md):
 
-- a fair queue (round-robin across users) feeding at most `max_concurrent` predictions in
-  flight (submitting + running) for the whole bot;
+- a fair queue (round-robin across servers, then their members) feeding at most
+  `max_concurrent` predictions in flight (submitting + running) for the whole bot;
 - one polling loop for every running prediction, one short task per HTTP request, polls
   aimed at the predicted finish;
 - delivery: outputs downloaded at once and concurrently, handed to the presenter, retried

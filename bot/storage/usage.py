@@ -44,6 +44,7 @@ class AdmissionSnapshot:
     anon_last: float | None  # their latest request kept after /forget-me
     anon_guild_images: int  # today's images kept for the server after /forget-me
     guild_images: int  # counted images in the server today (0 when no daily cap applies)
+    guild_active: int = 0  # the server's active jobs (0 when no server cap applies)
 
 
 class UsageStore:
@@ -64,13 +65,15 @@ class UsageStore:
         now: float,
         recent_since: float,
         guild_daily_default: int = 0,
+        guild_active_cap: int = 0,
     ) -> AdmissionSnapshot:
         """Everything admission reads about a member and a server, in one statement.
 
         One round trip matters: admission runs before Discord's acknowledgement, and each
         statement is a thread hop in aiosqlite. The server's images today are summed only when
-        a daily cap applies (the server's, else `guild_daily_default`); CASE evaluates the
-        subquery lazily. Each scalar subquery uses its own index; on
+        a daily cap applies (the server's, else `guild_daily_default`), and its active jobs
+        counted only under `guild_active_cap` (GUILD_MAX_ACTIVE_JOBS); CASE evaluates the
+        subqueries lazily. Each scalar subquery uses its own index; on
         PostgreSQL the single statement also sees one consistent snapshot, so a concurrent
         /forget-me is counted exactly once (either as rows or as counters).
         """
@@ -104,7 +107,10 @@ class UsageStore:
               CASE WHEN COALESCE(s.guild_daily_limit, ?) > 0 THEN
                 (SELECT SUM(image_count) FROM jobs
                    WHERE guild_id = ? AND created_at >= ? AND {COUNTED})
-              END AS x_guild_images
+              END AS x_guild_images,
+              CASE WHEN ? > 0 THEN
+                (SELECT COUNT(*) FROM jobs WHERE guild_id = ? AND status IN ({ACTIVE_SQL}))
+              END AS x_guild_active
             FROM (SELECT 1 AS one) AS x LEFT JOIN guild_settings s ON s.guild_id = ?
             """,
             guild_id,
@@ -128,6 +134,8 @@ class UsageStore:
             guild_daily_default,
             guild_id,
             today,
+            guild_active_cap if guild_id is not None else 0,
+            guild_id,
             guild_id,
         )
         assert row is not None  # the LEFT JOIN always yields one row
@@ -150,6 +158,7 @@ class UsageStore:
             anon_last=_float(anon_last),
             anon_guild_images=int(row["x_anon_guild_images"] or 0),
             guild_images=int(row["x_guild_images"] or 0),
+            guild_active=int(row["x_guild_active"] or 0),
         )
 
     async def user_images_since(

@@ -67,5 +67,6 @@ def make_admission(
         guild_daily_limit=limits.get("guild_daily_limit", 0),
         user_cooldown_seconds=limits.get("user_cooldown_seconds", 0),
         user_max_active_jobs=limits.get("user_max_active_jobs", 0),
+        guild_max_active_jobs=limits.get("guild_max_active_jobs", 0),
     )
     return Admission(store=jobs, config=config, defaults=defaults, clock=clock)
