@@ -103,6 +103,31 @@ def test_secrets_never_show_in_repr_or_summary() -> None:
     assert repr(Secret("abc")) == "Secret('***')"
 
 
+def test_url_passwords_are_masked_in_repr_summary_and_known_to_the_log_filter() -> None:
+    """DATABASE_URL's password (and any other URL's) is ***, and secrets() hands it to logs."""
+    s = load_settings(
+        env(
+            DATABASE_URL="postgresql://bot:p%40ss-w0rd-1@db:5432/bot",
+            COMETAPI_BASE_URL="https://proxy-user:proxy-secret-9@proxy.example/api",
+        )
+    )
+    shown = dict(s.summary())
+    assert shown["DATABASE_URL"] == "postgresql://bot:***@db:5432/bot"
+    assert shown["COMETAPI_BASE_URL"] == "https://proxy-user:***@proxy.example/api"
+    for secret in ("p%40ss-w0rd-1", "p@ss-w0rd-1", "proxy-secret-9"):
+        assert secret not in repr(s) and secret not in str(shown)
+        assert secret in s.secrets()
+    assert s.database_url == "postgresql://bot:p%40ss-w0rd-1@db:5432/bot"  # still the real URL
+
+
+def test_a_malformed_url_is_refused_in_one_sentence_without_its_password() -> None:
+    """A URL urlparse cannot read is a SettingsError that masks the password it quotes."""
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env(COMETAPI_BASE_URL="https://u:leaky-pass-1@[::1/api"))
+    assert caught.value.name == "COMETAPI_BASE_URL"
+    assert "leaky-pass-1" not in str(caught.value)
+
+
 def test_shard_id_ranges() -> None:
     """Shard lists accept commas and ranges and refuse nonsense."""
     assert parse_shard_ids("0-3") == (0, 1, 2, 3)
