@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.edge.components import moderation_view
-from bot.edge.render import COLOR_DONE, COLOR_FAILED, message_link, model_label, truncate
+from bot.edge.render import COLOR_DONE, COLOR_FAILED, message_link, model_label, user_text
 from bot.i18n import resolve_locale
 from bot.jobs.events import FAILED, SUCCEEDED, JobEvent
 from bot.jobs.model import Job
@@ -145,7 +145,9 @@ class LogChannelMirror:
             color=COLOR_DONE,
         )
         embed.add_field(
-            name=t(locale, "log.prompt"), value=truncate(job.prompt, 1024) or "—", inline=False
+            name=t(locale, "log.prompt"),
+            value=user_text(job.prompt, 1024, empty="—"),
+            inline=False,
         )
         embed.add_field(name=t(locale, "log.model"), value=model_label(services.catalog, job.model))
         # A result sent by DM has no link moderators could open.

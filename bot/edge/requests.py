@@ -18,7 +18,7 @@ from bot.catalog import InputPolicy, InputValidationError, UnknownModelError, bu
 from bot.edge.components import pending_view, result_view
 from bot.edge.context import locale_of, request_context, scheduler_of, services_of
 from bot.edge.errors import send_ephemeral
-from bot.edge.render import info_embed, message_link, pending_embed
+from bot.edge.render import escape_text, info_embed, message_link, pending_embed
 from bot.errors import UserFacingError
 from bot.jobs.model import Job, JobStatus, NewJob
 
@@ -126,7 +126,7 @@ async def submit_request(
         spec = services.catalog.get(model_id)
         if kind in EDIT_KINDS and spec.image_field is None:
             raise UserFacingError(
-                "validation.option_not_accepted", option="image", model=spec.label
+                "validation.option_not_accepted", option="image", model=escape_text(spec.label)
             )
         if input_override is not None:
             model_input = input_override

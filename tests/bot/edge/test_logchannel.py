@@ -138,3 +138,16 @@ async def test_a_rejected_api_key_is_told_to_admins_once(stack: Stack) -> None:
     (post,) = _log_posts(stack)
     assert post.embeds[0]["description"] == text(stack, "error.auth_admin")
     assert stack.api.api_key not in str(post.embeds)
+
+
+async def test_a_prompt_with_markdown_reaches_moderators_as_text(stack: Stack) -> None:
+    """The log channel shows a spoiler or masked-link prompt escaped, so nothing is hidden."""
+    from tests.fakes.discord.markdown import rendered_markdown
+
+    await _set_log_channel(stack)
+    prompt = "||[claim](https://example.invalid)|| # loud"
+    await _generate(stack, stack.discord.users.member, prompt, 1)
+    (post,) = _log_posts(stack)
+    fields = {f["name"]: f["value"] for f in post.embeds[0]["fields"]}
+    shown = fields[text(stack, "log.prompt")]
+    assert rendered_markdown(shown) == [] and shown.replace("\\", "") == prompt
