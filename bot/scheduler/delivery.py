@@ -1,7 +1,9 @@
 """Delivery: how a job ends, with its images or with a reason, and its user told once.
 
 A succeeded prediction's outputs are downloaded at once and concurrently, handed to the
-presenter, and retried (without downloading again) on transient trouble. A job found
+presenter, and retried (without downloading again) on transient trouble. The API is not
+trusted for their number: at most the images the job asked for are fetched (never more than
+MAX_OUTPUTS), and the rest are logged and left. A job found
 `delivering` at start (or taken over) has no fresh output URLs: the prediction is read again;
 outputs gone (`data_removed`, 404) end the job `expired`.
 
@@ -87,8 +89,17 @@ class Delivery:
             if prediction is None or prediction.data_removed or not prediction.succeeded:
                 await self.end(job, JobStatus.EXPIRED, ONLY_DELIVERING, "expired", _GONE)
                 return
+        urls = prediction.outputs_for(job.image_count)
+        if len(urls) < len(prediction.output):
+            log.warning(
+                "job %d: the API gave %d outputs for %d asked; %d ignored",
+                job.id,
+                len(prediction.output),
+                job.image_count,
+                len(prediction.output) - len(urls),
+            )
         try:
-            images = await self._download_all(prediction.output)
+            images = await self._download_all(urls)
         except Aborted:
             return
         except Exception as exc:

@@ -288,7 +288,7 @@ class Tracking:
                 expected=ONLY_RUNNING,
                 finished_at=self._clock.now(),
                 provider_seconds=prediction.predict_time,
-                output_count=len(prediction.output),
+                output_count=len(prediction.outputs_for(job.image_count)),
             )
         )
         self._dispatch.release_slot(job.id)
