@@ -1,8 +1,8 @@
 """Fit an image under an upload limit by re-encoding, then downscaling.
 
-Pure CPU work on bytes (no discord, no network). `fit_all` runs it for a delivery, each image
-in one of the process's decode slots (`bot.imagework`), so a burst of large results never
-decodes more than two images at once.
+Pure CPU work on bytes (no discord, no network). `fit_all` runs it for a delivery in one of
+the process's decode slots (`bot.imagework`), so a burst of large results never decodes more
+than two images at once.
 """
 
 from __future__ import annotations
@@ -46,8 +46,17 @@ class ImageBytes(Protocol):
 
 
 async def fit_all(images: Sequence[ImageBytes], limit: int) -> list[FittedImage]:
-    """Fit each image under `limit`, one decode slot per image (ImageTooLarge if one cannot)."""
-    return [await run_image_work(fit_image, i.data, i.extension, limit) for i in images]
+    """Fit each image under `limit` (ImageTooLarge if one cannot).
+
+    One slot for the whole delivery, its images one after the other: a job's fitted copies
+    then exist only while its own slot works, so at most two deliveries hold them at once
+    (with a slot per image, every waiting delivery kept the copies made so far).
+    """
+    return await run_image_work(_fit_each, [(i.data, i.extension) for i in images], limit)
+
+
+def _fit_each(images: list[tuple[bytes, str]], limit: int) -> list[FittedImage]:
+    return [fit_image(data, extension, limit) for data, extension in images]
 
 
 def fit_image(data: bytes, extension: str, limit: int) -> FittedImage:
