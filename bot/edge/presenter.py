@@ -212,7 +212,12 @@ class DiscordPresenter:
             ) from None
         if fresh.interaction_token:
             # The user has the final state: the token (a 15-minute credential) is not kept.
-            await self.services.jobs.update(job.id, interaction_token=None)
+            # Best effort: a failed write must not turn a shown result into a failed one
+            # (the token expires anyway, and retention erases it).
+            try:
+                await self.services.jobs.update(job.id, interaction_token=None)
+            except Exception as exc:
+                log.warning("job %d: could not forget its interaction token (%r)", job.id, exc)
         attachments = (
             [{"id": a.id, "filename": a.filename} for a in message.attachments] if message else []
         )

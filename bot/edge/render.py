@@ -45,6 +45,7 @@ ERROR_KEYS = {
     "too_large_to_upload": "error.too_large_to_upload",
     "delivery_failed": "error.delivery_failed",
     "interrupted": "error.interrupted",
+    "internal": "error.internal",
     "canceled_provider_may_finish": "error.canceled_provider_may_finish",
 }
 

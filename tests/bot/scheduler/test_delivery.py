@@ -9,7 +9,13 @@ import pytest
 
 from bot.jobs import JobStatus
 from bot.storage.jobs import JobStore
-from tests.bot.scheduler.conftest import SCHNELL, AddJob, MakeScheduler, RecordingPresenter
+from tests.bot.scheduler.conftest import (
+    SCHNELL,
+    AddJob,
+    FlakyStore,
+    MakeScheduler,
+    RecordingPresenter,
+)
 from tests.fakes.cometapi import FakeCometAPI
 
 
@@ -71,3 +77,44 @@ async def test_a_pixel_bomb_fails_the_job_as_a_download_failure(
     assert "megapixels" in (done.error_message or "")
     assert done.notified and [j.id for j in presenter.finished] == [job.id]
     assert presenter.delivered == []
+
+
+async def test_a_delivery_whose_record_fails_once_is_recorded_not_repeated(
+    store: JobStore,
+    make_scheduler: MakeScheduler,
+    add_job: AddJob,
+    presenter: RecordingPresenter,
+) -> None:
+    """Discord has the result, the write after it fails once: retried, so the job is
+    `succeeded` and the member was shown it once."""
+    flaky = FlakyStore(store.db, store.clock)
+    flaky.fail(JobStatus.SUCCEEDED)
+    scheduler = make_scheduler(store=flaky, retry_backoff=0.1)
+    await scheduler.start()
+    job = await add_job()
+    await scheduler.enqueue(job)
+    done = await scheduler.wait_for_job(job.id)
+    assert done.status is JobStatus.SUCCEEDED and done.notified
+    assert flaky.failures == 1 and presenter.deliver_calls == 1
+
+
+async def test_a_failure_told_but_not_recorded_is_retried(
+    store: JobStore,
+    make_scheduler: MakeScheduler,
+    add_job: AddJob,
+    presenter: RecordingPresenter,
+    fake: FakeCometAPI,
+) -> None:
+    """The terminal write and the `notified` write each fail once: both land on retry, and
+    the member is told once."""
+    fake.set_model_behaviour(SCHNELL, fail_with="CUDA out of memory")
+    flaky = FlakyStore(store.db, store.clock)
+    flaky.fail(JobStatus.FAILED)
+    flaky.fail(None, when=lambda fields: "notified" in fields)
+    scheduler = make_scheduler(store=flaky, retry_backoff=0.1)
+    await scheduler.start()
+    job = await add_job()
+    await scheduler.enqueue(job)
+    done = await scheduler.wait_for_job(job.id)
+    assert done.status is JobStatus.FAILED and done.notified
+    assert flaky.failures == 2 and presenter.finish_calls == 1
