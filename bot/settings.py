@@ -75,6 +75,7 @@ class Settings:
     discord_gateway_url: str | None = None
     health_file: Path | None = None
     guild_max_active_jobs: int = 0  # one server's queued plus running jobs; 0 = no cap
+    retention_days: int = 90  # prompts and inputs of jobs ended longer ago are erased; 0 = keep
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log redaction filter: the token, the key, and the
@@ -167,6 +168,17 @@ def _http_url(
         )
     # Any URL may carry a password (a proxy in front of the API): its repr masks it.
     return SecretURL(raw.rstrip("/"))
+
+
+def _retention_days(env: Mapping[str, str]) -> int:
+    days = _int(env, "RETENTION_DAYS", 90)
+    if days > 36_500:
+        raise SettingsError(
+            "RETENTION_DAYS",
+            f"RETENTION_DAYS must be a number of days up to 36500, or 0 to keep everything "
+            f"(got {days}).",
+        )
+    return days
 
 
 def _scheme(url: str) -> str:
@@ -320,4 +332,5 @@ def load_settings(env: Mapping[str, str], *, require_discord: bool = True) -> Se
         discord_gateway_url=_http_url(env, "DISCORD_GATEWAY_URL", None, ws=True),
         health_file=Path(health_file) if (health_file := _get(env, "HEALTH_FILE")) else None,
         guild_max_active_jobs=_int(env, "GUILD_MAX_ACTIVE_JOBS", 0),
+        retention_days=_retention_days(env),
     )

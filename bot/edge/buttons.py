@@ -92,6 +92,8 @@ class RerollButton(JobButton, template=job_template("reroll")):
     async def act(self, interaction: discord.Interaction, job: Job) -> None:
         if interaction.user.id != job.user_id:
             raise UserFacingError("refusal.not_requester")
+        if job.erased_at is not None:  # RETENTION_DAYS passed: nothing left to re-roll
+            raise UserFacingError("refusal.job_erased")
         spec = services_of(interaction).catalog.get(job.model)
         await submit_request(
             interaction,

@@ -239,9 +239,14 @@ def failure_embed(messages: Messages, catalog: Catalog, job: Job) -> discord.Emb
 
 def info_embed(messages: Messages, catalog: Catalog, job: Job, locale: str) -> discord.Embed:
     """Everything about a job, for the Info button and /show (in the viewer's locale)."""
+    description = (
+        messages.t(locale, "info.erased", date=f"<t:{int(job.erased_at)}:D>")
+        if job.erased_at is not None
+        else user_text(job.prompt, 4000)
+    )
     embed = discord.Embed(
         title=messages.t(locale, "info.title", job_id=job.id),
-        description=user_text(job.prompt, 4000),
+        description=description,
         color=COLOR_PENDING,
     )
     embed.add_field(

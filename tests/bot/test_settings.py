@@ -128,6 +128,25 @@ def test_a_malformed_url_is_refused_in_one_sentence_without_its_password() -> No
     assert "leaky-pass-1" not in str(caught.value)
 
 
+def test_retention_days_default_to_90_and_0_keeps_everything() -> None:
+    """RETENTION_DAYS: 90 by default, 0 allowed (keep), negative or absurd values refused."""
+    assert load_settings(BASE).retention_days == 90
+    assert load_settings(env(RETENTION_DAYS="0")).retention_days == 0
+    assert load_settings(env(RETENTION_DAYS="365")).retention_days == 365
+    for bad in ("-1", "ninety", "100000"):
+        with pytest.raises(SettingsError) as caught:
+            load_settings(env(RETENTION_DAYS=bad))
+        assert caught.value.name == "RETENTION_DAYS"
+
+
+def test_guild_max_active_jobs_defaults_to_no_cap() -> None:
+    """GUILD_MAX_ACTIVE_JOBS: 0 (none) by default, a whole number otherwise."""
+    assert load_settings(BASE).guild_max_active_jobs == 0
+    assert load_settings(env(GUILD_MAX_ACTIVE_JOBS="5")).guild_max_active_jobs == 5
+    with pytest.raises(SettingsError):
+        load_settings(env(GUILD_MAX_ACTIVE_JOBS="-2"))
+
+
 def test_shard_id_ranges() -> None:
     """Shard lists accept commas and ranges and refuse nonsense."""
     assert parse_shard_ids("0-3") == (0, 1, 2, 3)
