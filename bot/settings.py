@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import urlparse
 
-from bot.redact import mask_url, password_forms
+from bot.redact import mask_url, mask_urls_in, password_forms
 
 SUPPORTED_DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -23,7 +23,8 @@ class SettingsError(Exception):
     """A setting is missing or malformed; `str()` is one sentence for the operator."""
 
     def __init__(self, name: str, message: str) -> None:
-        super().__init__(message)
+        # A sentence may quote the value it refuses, and a URL there may carry a password.
+        super().__init__(mask_urls_in(message))
         self.name = name
 
 
@@ -104,9 +105,14 @@ class Settings:
             elif isinstance(value, tuple):
                 shown = ",".join(str(v) for v in value)
             else:
-                shown = str(value)
+                shown = mask_urls_in(str(value))  # a path, a number: anything may hold a URL
             rows.append((f.name.upper(), shown))
         return rows
+
+    def __repr__(self) -> str:
+        # What `check` shows: no token, key or password however the settings are logged.
+        shown = ", ".join(f"{name.lower()}={value!r}" for name, value in self.summary())
+        return f"Settings({shown})"
 
 
 def _get(env: Mapping[str, str], name: str) -> str | None:
@@ -138,7 +144,8 @@ def _snowflake(env: Mapping[str, str], name: str) -> int | None:
     raw = _get(env, name)
     if raw is None:
         return None
-    if not raw.isdigit() or not 15 <= len(raw) <= 21:
+    # isascii: str.isdigit() is also true of "²" and other digits int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or not 15 <= len(raw) <= 21:
         raise SettingsError(
             name,
             f"{name} must be a Discord server id (a number of 17 to 20 digits; "
@@ -168,6 +175,13 @@ def _http_url(
         )
     # Any URL may carry a password (a proxy in front of the API): its repr masks it.
     return SecretURL(raw.rstrip("/"))
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # a name too long for the system, a NUL byte
+        return False
 
 
 def _retention_days(env: Mapping[str, str]) -> int:
@@ -270,7 +284,7 @@ def load_settings(env: Mapping[str, str], *, require_discord: bool = True) -> Se
 
     models_file_raw = _get(env, "MODELS_FILE")
     models_file = Path(models_file_raw) if models_file_raw else None
-    if models_file is not None and not models_file.is_file():
+    if models_file is not None and not _is_file(models_file):
         raise SettingsError(
             "MODELS_FILE",
             f"MODELS_FILE points at {models_file_raw!r}, which is not a readable file: fix the "
