@@ -21,9 +21,10 @@ MASK = "***"
 # In any text: scheme://user:password@ — the user has no '/', '@' or ':'; the password runs to
 # the last '@' before the host (written unescaped, it may contain '@' and ':'). Not '/': else
 # `http://host:8000/path/@x` would look like one. A known URL's password is found exactly by
-# `password_spans`, and `Settings.secrets()` hands it to the log filter as well.
+# `password_spans`, and `Settings.secrets()` hands it to the log filter as well. One slash is
+# enough: a path made from a URL (`Path("a://u:p@h")`) keeps only one.
 _USERINFO = re.compile(
-    r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:]*:)"
+    r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*:/{1,2}[^\s/@:]*:)"
     r"(?P<password>[^\s@/]*(?:@[^\s@/]*(?=@))*)@"
 )
 _QUERY_PASSWORD = re.compile(r"(?P<head>[?&](?:password|passwd|pass)=)(?P<password>[^&#\s]*)")
@@ -70,7 +71,7 @@ def mask_url(url: str) -> str:
 
 def mask_urls_in(text: str) -> str:
     """Every `scheme://user:password@` and `?password=` in a text, the password masked."""
-    if "://" not in text and "pass" not in text:
+    if ":/" not in text and "pass" not in text:
         return text
     text = _USERINFO.sub(
         lambda m: f"{m.group('head')}{MASK}@" if m.group("password") else m[0], text

@@ -46,3 +46,5 @@ def test_any_text_has_every_url_password_masked() -> None:
         "webhook http://127.0.0.1:8000/api/webhooks/1/tok/messages/@original"
     )
     assert mask_urls_in("no url here, pass the salt") == "no url here, pass the salt"
+    # A path made from a URL keeps one slash; its password is still found.
+    assert mask_urls_in("postgresql:/bot:pw-1234@db/x") == "postgresql:/bot:***@db/x"
