@@ -25,6 +25,7 @@ from bot.cli.check import check, load_catalog_or_stop
 from bot.cli.generate import run_generate
 from bot.cli.online import run_online_checks
 from bot.errors import StartupError
+from bot.imagework import install_image_limits
 from bot.logging_setup import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -86,6 +87,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
         print(str(exc), file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.secrets())
+    install_image_limits()
     try:
         if command == "health":
             code, line = heartbeat.health(settings.health_file)

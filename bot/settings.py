@@ -7,10 +7,13 @@ naming the setting and what to do; the CLI prints it and exits 2.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import urlparse
+
+from bot.redact import mask_url, mask_urls_in, password_forms
 
 SUPPORTED_DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -20,7 +23,8 @@ class SettingsError(Exception):
     """A setting is missing or malformed; `str()` is one sentence for the operator."""
 
     def __init__(self, name: str, message: str) -> None:
-        super().__init__(message)
+        # A sentence may quote the value it refuses, and a URL there may carry a password.
+        super().__init__(mask_urls_in(message))
         self.name = name
 
 
@@ -35,12 +39,25 @@ class Secret(str):
         return "***" + self[-4:] if len(self) > 8 else "***"
 
 
+class SecretURL(str):
+    """A URL that may carry a password (DATABASE_URL): shown with the password masked."""
+
+    def __repr__(self) -> str:
+        return f"SecretURL({self.masked()!r})"
+
+    def masked(self) -> str:
+        return mask_url(self)
+
+
+DEFAULT_DATABASE_URL = SecretURL("sqlite:///data/bot.db")
+
+
 @dataclass(frozen=True)
 class Settings:
     discord_token: Secret | None
     cometapi_key: Secret
     cometapi_base_url: str = "https://api.cometapi.com"
-    database_url: str = "sqlite:///data/bot.db"
+    database_url: SecretURL = DEFAULT_DATABASE_URL
     default_model: str = "black-forest-labs/flux-schnell"
     max_concurrent_jobs: int = 8
     user_max_active_jobs: int = 2
@@ -62,28 +79,46 @@ class Settings:
     discord_api_base_url: str | None = None
     discord_gateway_url: str | None = None
     health_file: Path | None = None
+    guild_max_active_jobs: int = 0  # one server's queued plus running jobs; 0 = no cap
+    retention_days: int = 90  # prompts and inputs of jobs ended longer ago are erased; 0 = keep
 
     def secrets(self) -> list[str]:
-        """Every secret value, for the log redaction filter."""
-        return [s for s in (self.discord_token, self.cometapi_key) if s]
+        """Every secret value, for the log redaction filter: the token, the key, and the
+        password of every URL setting (as written and %-decoded)."""
+        found: list[str] = [s for s in (self.discord_token, self.cometapi_key) if s]
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, str) and "://" in value:
+                found.extend(password_forms(value))
+        return found
 
     def summary(self) -> list[tuple[str, str]]:
-        """(ENV_NAME, shown value) pairs with secrets masked, for `python -m bot check`."""
+        """(ENV_NAME, shown value) pairs with secrets masked, for `python -m bot check`.
+
+        Every URL is shown with its password masked, whichever setting it is.
+        """
         rows: list[tuple[str, str]] = []
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, Secret):
+            if isinstance(value, Secret | SecretURL):
                 shown = value.masked()
             elif isinstance(value, bool):
                 shown = "1" if value else "0"
+            elif isinstance(value, str) and "://" in value:
+                shown = mask_url(value)
             elif value is None:
                 shown = "(unset)"
             elif isinstance(value, tuple):
                 shown = ",".join(str(v) for v in value)
             else:
-                shown = str(value)
+                shown = mask_urls_in(str(value))  # a path, a number: anything may hold a URL
             rows.append((f.name.upper(), shown))
         return rows
+
+    def __repr__(self) -> str:
+        # What `check` shows: no token, key or password however the settings are logged.
+        shown = ", ".join(f"{name.lower()}={value!r}" for name, value in self.summary())
+        return f"Settings({shown})"
 
 
 def _get(env: Mapping[str, str], name: str) -> str | None:
@@ -131,7 +166,8 @@ def _snowflake(env: Mapping[str, str], name: str) -> int | None:
     raw = _get(env, name)
     if raw is None:
         return None
-    if not raw.isdigit() or not 15 <= len(raw) <= 21:
+    # isascii: str.isdigit() is also true of "²" and other digits int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or not 15 <= len(raw) <= 21:
         raise SettingsError(
             name,
             f"{name} must be a Discord server id (a number of 17 to 20 digits; "
@@ -147,14 +183,44 @@ def _http_url(
     if raw is None:
         return default
     schemes = ("ws", "wss") if ws else ("http", "https")
-    parsed = urlparse(raw)
-    if parsed.scheme not in schemes or not parsed.netloc:
+    try:
+        parsed = urlparse(raw)
+        valid = parsed.scheme in schemes and bool(parsed.netloc)
+    except ValueError:  # e.g. an unclosed [ in the host
+        valid = False
+    if not valid:
         raise SettingsError(
             name,
             f"{name} must be a full {' or '.join(schemes)} URL such as "
-            f"{'wss://gateway.discord.gg' if ws else 'https://api.cometapi.com'} (got {raw!r}).",
+            f"{'wss://gateway.discord.gg' if ws else 'https://api.cometapi.com'} "
+            f"(got {mask_url(raw)!r}).",
         )
-    return raw.rstrip("/")
+    # Any URL may carry a password (a proxy in front of the API): its repr masks it.
+    return SecretURL(raw.rstrip("/"))
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # a name too long for the system, a NUL byte
+        return False
+
+
+def _retention_days(env: Mapping[str, str]) -> int:
+    days = _int(env, "RETENTION_DAYS", 90)
+    if days > 36_500:
+        raise SettingsError(
+            "RETENTION_DAYS",
+            f"RETENTION_DAYS must be a number of days up to 36500, or 0 to keep everything "
+            f"(got {days}).",
+        )
+    return days
+
+
+def _scheme(url: str) -> str:
+    """The scheme of a URL, lower-cased ("" if none); never raises, unlike urlparse."""
+    match = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):", url)
+    return match.group(1).lower() if match else ""
 
 
 def parse_shard_ids(raw: str) -> tuple[int, ...]:
@@ -207,7 +273,7 @@ def load_settings(env: Mapping[str, str], *, require_discord: bool = True) -> Se
     assert base_url is not None
 
     database_url = _get(env, "DATABASE_URL") or "sqlite:///data/bot.db"
-    scheme = urlparse(database_url).scheme
+    scheme = _scheme(database_url)
     if scheme not in SUPPORTED_DATABASE_SCHEMES:
         raise SettingsError(
             "DATABASE_URL",
@@ -240,7 +306,7 @@ def load_settings(env: Mapping[str, str], *, require_discord: bool = True) -> Se
 
     models_file_raw = _get(env, "MODELS_FILE")
     models_file = Path(models_file_raw) if models_file_raw else None
-    if models_file is not None and not models_file.is_file():
+    if models_file is not None and not _is_file(models_file):
         raise SettingsError(
             "MODELS_FILE",
             f"MODELS_FILE points at {models_file_raw!r}, which is not a readable file: fix the "
@@ -283,7 +349,7 @@ def load_settings(env: Mapping[str, str], *, require_discord: bool = True) -> Se
         discord_token=Secret(token) if token else None,
         cometapi_key=Secret(key),
         cometapi_base_url=base_url,
-        database_url=database_url,
+        database_url=SecretURL(database_url),
         default_model=default_model,
         max_concurrent_jobs=_int(env, "MAX_CONCURRENT_JOBS", 8, minimum=1),
         user_max_active_jobs=_int(env, "USER_MAX_ACTIVE_JOBS", 2, minimum=1),
@@ -305,4 +371,6 @@ def load_settings(env: Mapping[str, str], *, require_discord: bool = True) -> Se
         discord_api_base_url=_http_url(env, "DISCORD_API_BASE_URL", None),
         discord_gateway_url=_http_url(env, "DISCORD_GATEWAY_URL", None, ws=True),
         health_file=Path(health_file) if (health_file := _get(env, "HEALTH_FILE")) else None,
+        guild_max_active_jobs=_int(env, "GUILD_MAX_ACTIVE_JOBS", 0),
+        retention_days=_retention_days(env),
     )

@@ -13,7 +13,7 @@ from bot.catalog import Price
 from bot.edge.components import cancel_buttons
 from bot.edge.context import locale_of, scheduler_of, services_of
 from bot.edge.places import image_places_of
-from bot.edge.render import message_link
+from bot.edge.render import code_span, cut_escaped, escape_text, message_link, model_label
 from bot.edge.requests import show_job
 
 
@@ -51,13 +51,16 @@ class Browse(commands.Cog):
         embed = discord.Embed(title=t(locale, "models.title"), color=0x5865F2)
         for spec in services.catalog.models()[:25]:
             described = services.catalog.describe(spec.id, locale)
+            # Labels, descriptions and choices may come from an operator's MODELS_FILE.
             options = ", ".join(
-                f"`{o.name}` ({o.allowed})" if o.allowed else f"`{o.name}`"
+                f"{code_span(o.name, 60)} ({escape_text(o.allowed)})"
+                if o.allowed
+                else code_span(o.name, 60)
                 for o in described.options
             )
-            extras = ", ".join(f"`{o.name}`" for o in described.extra_fields)
+            extras = ", ".join(code_span(o.name, 60) for o in described.extra_fields)
             lines = [
-                spec.description_for(locale),
+                escape_text(spec.description_for(locale)),
                 f"{t(locale, 'models.kind')}: {t(locale, 'kind.' + spec.kind.replace('-', '_'))}",
                 t(locale, "models.options", options=options)
                 if options
@@ -66,10 +69,12 @@ class Browse(commands.Cog):
             if extras:
                 lines.append(f"`extra`: {extras}")
             lines.append(price_line(t, locale, described.price))
-            name = f"{spec.label} · `{spec.id}`"
+            name = f"{escape_text(spec.label)} · {code_span(spec.id, 120)}"
             if spec.id == default:
                 name += " " + t(locale, "models.default_marker")
-            embed.add_field(name=name[:256], value="\n".join(lines)[:1024], inline=False)
+            embed.add_field(
+                name=cut_escaped(name, 256), value=cut_escaped("\n".join(lines), 1024), inline=False
+            )
         embed.set_footer(text=t(locale, "models.footer"))
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
@@ -103,13 +108,15 @@ class Browse(commands.Cog):
                 job_id=job.id,
                 status=status,
                 elapsed=int(now - job.created_at),
-                model=job.model,
+                model=model_label(services.catalog, job.model),
             )
             link = message_link(job.guild_id, job.channel_id, job.message_id)
             lines.append(f"{line} · {link}" if link else line)
         view = cancel_buttons(active, services.messages, locale)
         embed = discord.Embed(
-            title=t(locale, "jobs.title"), description="\n".join(lines)[:4000], color=0x5865F2
+            title=t(locale, "jobs.title"),
+            description=cut_escaped("\n".join(lines), 4000),
+            color=0x5865F2,
         )
         await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
 

@@ -208,7 +208,15 @@ class _Run:
         if not prediction.succeeded:
             _fail(self.stderr, _failure_sentence(prediction))
             return 1
-        images = [await self.client.download(url) for url in prediction.output]
+        asked = model_input.get("num_outputs", 1)
+        urls = prediction.outputs_for(asked if isinstance(asked, int) else 1)
+        if len(urls) < len(prediction.output):
+            print(
+                f"warning: the API gave {len(prediction.output)} outputs; "
+                f"{len(prediction.output) - len(urls)} ignored",
+                file=self.stderr,
+            )
+        images = [await self.client.download(url) for url in urls]
         return await self._write(images, out, prediction.id)
 
     async def _write(self, images: list[DownloadedImage], out: Path | None, pred_id: str) -> int:

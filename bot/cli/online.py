@@ -16,6 +16,7 @@ from typing import Literal, TextIO
 import aiohttp
 
 from bot.cometapi.account import KeyReport, check_key
+from bot.redact import mask_url
 from bot.settings import Settings
 
 Mark = Literal["ok", "fail", "skip"]
@@ -119,7 +120,8 @@ async def cometapi_lines(settings: Settings) -> list[CheckLine]:
         report = await check_key(
             session, base_url=settings.cometapi_base_url, api_key=str(settings.cometapi_key)
         )
-    return key_lines(report, settings.cometapi_base_url)
+    # Each line names the API root; a root with a password in it is shown without it.
+    return key_lines(report, mask_url(settings.cometapi_base_url))
 
 
 async def _bounded(

@@ -38,6 +38,7 @@ from bot.cometapi.responses import (
     looks_like_html,
     redact,
 )
+from bot.redact import mask_url
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ class PredictionClient:
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"base URL must be an http(s) URL, got {base_url!r}")
+            raise ValueError(f"base URL must be an http(s) URL, got {mask_url(base_url)!r}")
         tuning = tuning or ClientTuning()
         self._session = session
         self._base = base_url.rstrip("/")
@@ -336,7 +337,7 @@ class PredictionClient:
             return _Answer(response.status, response.headers, bytes(body))
 
     def __repr__(self) -> str:
-        return f"PredictionClient(base_url={redact(self._base, self._api_key)!r})"
+        return f"PredictionClient(base_url={mask_url(redact(self._base, self._api_key))!r})"
 
 
 def _describe(exc: BaseException) -> str:

@@ -3,11 +3,14 @@
 Output URLs point at the provider's file host, not at CometAPI: the API key is never sent with
 them. Files live about an hour, so a download is retried on 5xx and network trouble (it is
 idempotent) and a failure says why (`DownloadError.reason`).
+
+The file host is not trusted either: an image's size is read from its header before anything
+is decoded, and one over `bot.imagework.MAX_PIXELS` is refused ("too_large"), however small
+the file; the check and the decode run in one of the process's two decode slots.
 """
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 from collections.abc import Awaitable, Callable
@@ -18,6 +21,7 @@ import aiohttp
 from PIL import Image
 
 from bot.cometapi.errors import CometAPIError, DownloadError, NetworkError
+from bot.imagework import MAX_PIXELS, TooManyPixels, check_pixels, run_image_work
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +67,8 @@ def inspect_image(data: bytes) -> DownloadedImage:
         raise DownloadError("the file is not a PNG, JPEG, WebP or GIF image", reason="not_image")
     mime, extension = kind
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with Image.open(io.BytesIO(data)) as image:  # reads the header only
+            check_pixels(image.size)  # before anything is decoded
             image.verify()  # structure and checksums
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
@@ -71,9 +76,18 @@ def inspect_image(data: bytes) -> DownloadedImage:
                 raise DownloadError(
                     f"the file says {extension} but decodes as {image.format}", reason="broken"
                 )
+            if image.format == "JPEG":
+                # Decoded at 1/8 scale: every byte of the stream is still read (a truncated
+                # file still fails), in 1/64 of the memory (2 MB instead of 120 for 40 MP).
+                image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
             image.load()  # decodes the pixels: catches the truncated files verify() lets by
-    except Image.DecompressionBombError as exc:
-        raise DownloadError(f"the image has too many pixels ({exc})", reason="too_large") from exc
+    except TooManyPixels as exc:
+        raise DownloadError(str(exc), reason="too_large") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow's own check (its limit is ours once install_image_limits ran) came first.
+        raise DownloadError(
+            f"the image has more than {MAX_PIXELS / 1e6:g} megapixels", reason="too_large"
+        ) from None
     except DownloadError:
         raise
     except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, struct.error...
@@ -125,7 +139,7 @@ async def fetch_image(
             kind = "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
             error = NetworkError(f"could not download the file ({kind})")
         else:
-            return await asyncio.to_thread(inspect_image, data)
+            return await run_image_work(inspect_image, data)
         if attempt >= max_retries:
             raise error
         delay = backoff(attempt)

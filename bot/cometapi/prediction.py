@@ -53,6 +53,10 @@ _STATUS_ALIASES = {
     "aborted": PredictionStatus.ABORTED,
 }
 
+# The most outputs the bot ever takes from one prediction, whatever it asked for and whatever
+# the API answers: a Discord message holds at most 10 attachments.
+MAX_OUTPUTS = 10
+
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _PREDICTION_KEYS = frozenset({"id", "status", "output", "input", "logs", "error"})
 
@@ -91,6 +95,14 @@ class Prediction:
             and self.status
             not in (PredictionStatus.FAILED, PredictionStatus.CANCELED, PredictionStatus.ABORTED)
         )
+
+    def outputs_for(self, requested: int) -> tuple[str, ...]:
+        """The output URLs to fetch for a job that asked for `requested` images.
+
+        The API is not trusted for the count: at most what was asked (at least one, at most
+        MAX_OUTPUTS), first ones first; the caller logs how many it leaves.
+        """
+        return self.output[: max(1, min(requested, MAX_OUTPUTS))]
 
     @property
     def progress(self) -> float | None:

@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.edge.components import moderation_view
-from bot.edge.render import COLOR_DONE, COLOR_FAILED, message_link, model_label, truncate
+from bot.edge.render import (
+    COLOR_DONE,
+    COLOR_FAILED,
+    code_span,
+    message_link,
+    model_label,
+    user_text,
+)
 from bot.edge.settings_view import term_reason_key
 from bot.i18n import resolve_locale
 from bot.jobs.events import FAILED, SUCCEEDED, JobEvent
@@ -171,7 +178,9 @@ class LogChannelMirror:
             color=COLOR_DONE,
         )
         embed.add_field(
-            name=t(locale, "log.prompt"), value=truncate(job.prompt, 1024) or "—", inline=False
+            name=t(locale, "log.prompt"),
+            value=user_text(job.prompt, 1024, empty="—"),
+            inline=False,
         )
         embed.add_field(name=t(locale, "log.model"), value=model_label(services.catalog, job.model))
         # A result sent by DM has no link moderators could open.
@@ -199,12 +208,16 @@ class LogChannelMirror:
         locale = self._locale(notice.guild_id)
         t = self.services.messages.t
         lines = [t(locale, "log.terms_skipped", count=len(notice.skipped)), ""]
+        size = sum(len(line) + 1 for line in lines)
         for skipped in notice.skipped:
             key = term_reason_key(skipped.code)
-            term = skipped.term.term
-            shown = f"``{term}``" if "`" in term else f"`{term}`"
-            lines.append(f"• {shown} — {t(locale, key, **skipped.params)}")
-        embed = discord.Embed(description=truncate("\n".join(lines), 4096), color=COLOR_FAILED)
+            line = f"• {code_span(skipped.term.term, 300)} — {t(locale, key, **skipped.params)}"
+            if size + len(line) + 2 > 4000:  # whole lines only: a cut code span would show raw
+                lines.append("…")
+                break
+            lines.append(line)
+            size += len(line) + 1
+        embed = discord.Embed(description="\n".join(lines), color=COLOR_FAILED)
         await self._channel(config.log_channel_id, notice.guild_id).send(
             embed=embed, allowed_mentions=discord.AllowedMentions.none()
         )

@@ -29,7 +29,8 @@ import discord
 
 from bot.edge.components import can_vary, pending_view, result_view
 from bot.edge.render import failure_embed, pending_embed, result_embed
-from bot.imagefit import ImageTooLarge, fit_image
+from bot.imagefit import ImageTooLarge, fit_all
+from bot.imagework import TooManyPixels
 from bot.jobs.events import DeliveryError, DeliveryReceipt, JobEvent
 from bot.jobs.model import Job
 
@@ -173,12 +174,12 @@ class DiscordPresenter:
         self._forget(job.id)
         limit = job.upload_limit or DEFAULT_UPLOAD_LIMIT
         try:
-            fitted = await asyncio.to_thread(_fit_all, images, limit)
-        except ImageTooLarge as exc:
+            fitted = await fit_all(images, limit)
+        except (ImageTooLarge, TooManyPixels) as exc:
             raise DeliveryError(str(exc), permanent=True, kind="too_large_to_upload") from None
         files = [
-            discord.File(io.BytesIO(data), filename=f"job-{job.id}-{n}.{ext}")
-            for n, (data, ext) in enumerate(fitted, start=1)
+            discord.File(io.BytesIO(f.data), filename=f"job-{job.id}-{n}.{f.extension}")
+            for n, f in enumerate(fitted, start=1)
         ]
         embed = result_embed(self.services.messages, self.services.catalog, job)
         vary = can_vary(self.services.catalog, job)
@@ -213,7 +214,12 @@ class DiscordPresenter:
             ) from None
         if fresh.interaction_token:
             # The user has the final state: the token (a 15-minute credential) is not kept.
-            await self.services.jobs.update(job.id, interaction_token=None)
+            # Best effort: a failed write must not turn a shown result into a failed one
+            # (the token expires anyway, and retention erases it).
+            try:
+                await self.services.jobs.update(job.id, interaction_token=None)
+            except Exception as exc:
+                log.warning("job %d: could not forget its interaction token (%r)", job.id, exc)
         attachments = (
             [{"id": a.id, "filename": a.filename} for a in message.attachments] if message else []
         )
@@ -321,14 +327,6 @@ class DiscordPresenter:
 def _merge(fresh: Job, event_job: Job) -> Job:
     """The event's status with the database's message ids (set after the response)."""
     return event_job if event_job.message_id == fresh.message_id else fresh
-
-
-def _fit_all(images: Sequence[DownloadedImage], limit: int) -> list[tuple[bytes, str]]:
-    out = []
-    for image in images:
-        fitted = fit_image(image.data, image.extension, limit)
-        out.append((fitted.data, fitted.extension))
-    return out
 
 
 __all__ = ["DEFAULT_UPLOAD_LIMIT", "DiscordPresenter"]

@@ -2,10 +2,16 @@
 
 Rendering only: text comes from the message catalogs in the job's own locale, so a message
 edited long after the command still speaks the requester's language.
+
+Text a member, a server or the API wrote (prompts, refusal and error details, model names
+from MODELS_FILE, blocked terms) is shown as text, never as markdown: `user_text` escapes it
+and `code_span` quotes it, both cutting to a limit after escaping, so a field stays within
+Discord's limits whatever the text holds.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import discord
@@ -18,6 +24,7 @@ if TYPE_CHECKING:
     from bot.i18n import Messages
 
 PROMPT_SHOWN = 900  # an embed description holds 4096, but a long prompt buries the state
+EMBED_TOTAL = 6000  # Discord's limit on all of an embed's text together
 COLOR_PENDING = 0x5865F2
 COLOR_DONE = 0x57F287
 COLOR_FAILED = 0xED4245
@@ -39,19 +46,84 @@ ERROR_KEYS = {
     "too_large_to_upload": "error.too_large_to_upload",
     "delivery_failed": "error.delivery_failed",
     "interrupted": "error.interrupted",
+    "internal": "error.internal",
     "canceled_provider_may_finish": "error.canceled_provider_may_finish",
 }
+
+
+# Every character Discord's markdown gives a meaning to in running text: emphasis, underline,
+# strike, spoiler, code, masked links ([text](url)), quotes, headings, subtext (-#), lists and
+# custom emoji or mentions (<...>). Discord shows a backslash before any punctuation as nothing,
+# so escaping one that needed none costs nothing.
+_MARKDOWN = re.compile(r"[\\*_~|`\[\]<>#\-]")
+# `scheme://`: escaping the colon keeps a URL in a prompt from becoming a link (its text stays
+# readable: a link in a prompt has nothing to offer a moderator but a click).
+_SCHEME_COLON = re.compile(r"(?<=[A-Za-z0-9]):(?=//)")
+_NUMBERED = re.compile(r"^(\s*\d+)\.(?=\s)", re.MULTILINE)  # "1. " starts a list
+_BACKTICKS = re.compile(r"`+")
 
 
 def truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def escape_text(text: str) -> str:
+    """Markdown in `text` shown as the characters themselves (no masked links, spoilers, ...)."""
+    text = _MARKDOWN.sub(r"\\\g<0>", text)
+    text = _SCHEME_COLON.sub(r"\\:", text)
+    return _NUMBERED.sub(r"\1\\.", text)
+
+
+def user_text(text: str, limit: int, *, empty: str = "") -> str:
+    """Text someone else wrote, escaped, then cut to `limit` characters (escapes included)."""
+    return cut_escaped(escape_text(text), limit) or empty
+
+
+def code_span(text: str, limit: int = 1024, *, empty: str = "—") -> str:
+    """Text shown verbatim in inline code: no markdown inside, whatever backticks it holds.
+
+    The fence is one backtick longer than the longest run in the text (Discord's inline code
+    takes any length), padded with a space when the text starts or ends with one.
+    """
+    text = " ".join(text.splitlines())
+    if not text:
+        return empty
+    longest = max((len(m) for m in _BACKTICKS.findall(text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text[0] == "`" or text[-1] == "`" else ""
+    room = limit - 2 * (len(fence) + len(pad))
+    if len(text) > room:
+        text = text[: max(1, room - 1)] + "…"
+        pad = " " if text[0] == "`" else pad
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def model_label(catalog: Catalog, model_id: str) -> str:
+    """A model's name for display; labels come from MODELS_FILE too, so they are escaped."""
     try:
-        return catalog.get(model_id).label
+        return escape_text(catalog.get(model_id).label)
     except Exception:
-        return model_id
+        return escape_text(model_id)
+
+
+def fit_total(embed: discord.Embed, limit: int = EMBED_TOTAL) -> discord.Embed:
+    """Shorten the description so the whole embed stays within Discord's 6000 characters."""
+    excess = len(embed) - limit
+    if excess > 0 and embed.description:
+        embed.description = cut_escaped(embed.description, len(embed.description) - excess)
+    return embed
+
+
+def cut_escaped(escaped: str, limit: int) -> str:
+    """Cut escaped text to `limit` characters, "…" included, never between an escape and its
+    character (the backslash would then escape the "…" and the cut char would be lost)."""
+    if len(escaped) <= limit:
+        return escaped
+    cut = escaped[: max(0, limit - 1)]
+    trailing = len(cut) - len(cut.rstrip("\\"))
+    if trailing % 2:
+        cut = cut[:-1]
+    return cut + "…"
 
 
 def status_line(
@@ -89,7 +161,7 @@ def pending_embed(
     title_key = "pending.title_edit" if job.kind in ("edit", "edit_result") else "pending.title"
     embed = discord.Embed(
         title=messages.t(loc, title_key),
-        description=truncate(job.prompt, PROMPT_SHOWN),
+        description=user_text(job.prompt, PROMPT_SHOWN),
         color=COLOR_PENDING,
     )
     embed.add_field(name=messages.t(loc, "pending.model"), value=model_label(catalog, job.model))
@@ -108,7 +180,7 @@ def result_embed(messages: Messages, catalog: Catalog, job: Job) -> discord.Embe
     title_key = "result.title_edit" if job.kind in ("edit", "edit_result") else "result.title"
     embed = discord.Embed(
         title=messages.t(loc, title_key),
-        description=truncate(job.prompt, PROMPT_SHOWN),
+        description=user_text(job.prompt, PROMPT_SHOWN),
         color=COLOR_DONE,
     )
     embed.add_field(name=messages.t(loc, "result.model"), value=model_label(catalog, job.model))
@@ -146,7 +218,7 @@ def failure_text(messages: Messages, catalog: Catalog, job: Job) -> str:
     return messages.t(
         loc,
         key,
-        reason=truncate(job.error_message or "", 300),
+        reason=user_text(job.error_message or "", 300),
         model=model_label(catalog, job.model),
         minutes=0,
     )
@@ -159,7 +231,9 @@ def failure_embed(messages: Messages, catalog: Catalog, job: Job) -> discord.Emb
         description=failure_text(messages, catalog, job),
         color=COLOR_FAILED,
     )
-    embed.add_field(name=messages.t(loc, "result.prompt"), value=truncate(job.prompt, 1000) or "—")
+    embed.add_field(
+        name=messages.t(loc, "result.prompt"), value=user_text(job.prompt, 1024, empty="—")
+    )
     embed.add_field(name=messages.t(loc, "result.model"), value=model_label(catalog, job.model))
     embed.set_footer(text=messages.t(loc, "common.job", job_id=job.id))
     return embed
@@ -170,12 +244,19 @@ def info_embed(
 ) -> discord.Embed:
     """Everything about a job, for the Info button and /show (in the viewer's locale); a job
     made from another one says how, linking the `parent`'s message when it still exists."""
+    description = (
+        messages.t(locale, "info.erased", date=f"<t:{int(job.erased_at)}:D>")
+        if job.erased_at is not None
+        else user_text(job.prompt, 4000)
+    )
     embed = discord.Embed(
         title=messages.t(locale, "info.title", job_id=job.id),
-        description=truncate(job.prompt, 4000),
+        description=description,
         color=COLOR_PENDING,
     )
-    embed.add_field(name=messages.t(locale, "result.model"), value=job.model, inline=False)
+    embed.add_field(
+        name=messages.t(locale, "result.model"), value=code_span(job.model, 1024), inline=False
+    )
     embed.add_field(name=messages.t(locale, "info.status"), value=job.status.value)
     parent_link = (
         message_link(
@@ -190,10 +271,12 @@ def info_embed(
     if job.seed is not None:
         embed.add_field(name=messages.t(locale, "result.seed"), value=str(job.seed))
     fields = "\n".join(
-        f"`{k}` = `{truncate(str(v), 80)}`" for k, v in sorted(job.input.items()) if k != "prompt"
+        f"{code_span(k, 40)} = {code_span(str(v), 90)}"
+        for k, v in sorted(job.input.items())
+        if k != "prompt"
     )
     embed.add_field(
-        name=messages.t(locale, "info.inputs"), value=truncate(fields or "—", 1024), inline=False
+        name=messages.t(locale, "info.inputs"), value=_cut_lines(fields, 1024), inline=False
     )
     timings = []
     for label, at in (
@@ -215,15 +298,32 @@ def info_embed(
         )
     if job.prediction_id:
         embed.add_field(
-            name=messages.t(locale, "info.prediction_id"), value=f"`{job.prediction_id}`"
+            name=messages.t(locale, "info.prediction_id"), value=code_span(job.prediction_id, 256)
         )
     if job.error_kind:
         embed.add_field(
             name=messages.t(locale, "info.error"),
-            value=truncate(f"{job.error_kind}: {job.error_message or ''}", 1024),
+            value=user_text(f"{job.error_kind}: {job.error_message or ''}", 1024),
             inline=False,
         )
-    return embed
+    return fit_total(embed)
+
+
+def _cut_lines(text: str, limit: int) -> str:
+    """Whole lines up to `limit` characters (a line of code spans cut in half would open a
+    span it never closes), then "…"."""
+    if not text:
+        return "—"
+    if len(text) <= limit:
+        return text
+    kept: list[str] = []
+    size = 0
+    for line in text.splitlines():
+        if size + len(line) + 1 > limit - 2:
+            break
+        kept.append(line)
+        size += len(line) + 1
+    return "\n".join([*kept, "…"])
 
 
 def message_link(

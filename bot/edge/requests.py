@@ -28,7 +28,7 @@ from bot.edge.components import can_vary, pending_view, result_images, result_vi
 from bot.edge.context import locale_of, request_context, scheduler_of, services_of
 from bot.edge.errors import send_ephemeral
 from bot.edge.lineage import lineage_text
-from bot.edge.render import info_embed, message_link, pending_embed
+from bot.edge.render import escape_text, info_embed, message_link, pending_embed
 from bot.errors import UserFacingError
 from bot.jobs.model import Job, JobStatus, NewJob
 
@@ -152,6 +152,8 @@ async def submit_request(
     config = await services.guild_config.get(interaction.guild_id) if interaction.guild_id else None
     variation: VariationStep | None = None
     if reuse is not None:
+        if reuse.job.erased_at is not None:  # RETENTION_DAYS passed: nothing left to reuse
+            raise UserFacingError("refusal.job_erased")
         parent = parent or reuse.job
         parent_image = parent_image or reuse.image
         model_id = model_id or reuse.job.model
@@ -267,19 +269,20 @@ def check_model_serves(kind: str, spec: ModelSpec) -> None:
     """The model can serve this command: /edit and Vary need a model that takes an image,
     /blend one that takes a list of images, /imagine one that needs none (an image-edit model
     is refused with a pointer to /edit)."""
+    label = escape_text(spec.label)  # an operator's MODELS_FILE may hold any text
     if kind in (*EDIT_KINDS, *VARY_KINDS) and spec.image_field is None:
-        raise UserFacingError("validation.option_not_accepted", option="image", model=spec.label)
+        raise UserFacingError("validation.option_not_accepted", option="image", model=label)
     if kind == "blend" and spec.images_field is None:
-        raise UserFacingError("validation.option_not_accepted", option="images", model=spec.label)
+        raise UserFacingError("validation.option_not_accepted", option="images", model=label)
     if kind == "imagine" and not spec.usable_for("text-to-image"):
-        raise UserFacingError("validation.model_needs_image", model=spec.label)
+        raise UserFacingError("validation.model_needs_image", model=label)
 
 
 def _variation_of(services: Services, job: Job, level: str) -> VariationStep:
     """How this job's results are varied; refused when the catalog varies its model no more."""
     source = services.catalog.get(job.model)
     if source.variation is None:
-        raise UserFacingError("refusal.no_variation", model=source.label)
+        raise UserFacingError("refusal.no_variation", model=escape_text(source.label))
     return VariationStep(source, level)
 
 

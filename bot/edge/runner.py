@@ -18,13 +18,14 @@ import aiohttp
 import discord
 import yarl
 
-from bot import heartbeat
+from bot import heartbeat, retention
 from bot.catalog import Catalog
 from bot.edge.app import ImageBot
 from bot.errors import StartupError
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.storage import StorageError, open_database
+from bot.storage.retention import JobRetention
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ async def run(settings: Settings, catalog: Catalog, stop: asyncio.Event) -> int:
     token = _token(settings)
     async with opened(settings, catalog) as services:
         bot = ImageBot(services)
-        async with bot, _heartbeat(settings, bot):
+        async with bot, _heartbeat(settings, bot), _retention(services):
             runner = asyncio.create_task(bot.start(token))
             waiter = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait({runner, waiter}, return_when=asyncio.FIRST_COMPLETED)
@@ -117,6 +118,25 @@ async def _heartbeat(settings: Settings, bot: ImageBot) -> AsyncIterator[None]:
     task = asyncio.create_task(
         heartbeat.beat(settings.health_file, lambda: bot.is_ready() and not bot.is_closed()),
         name="heartbeat",
+    )
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@contextlib.asynccontextmanager
+async def _retention(services: Services) -> AsyncIterator[None]:
+    """With RETENTION_DAYS above 0, erase old prompts and inputs once a day while running."""
+    days = services.settings.retention_days
+    if days <= 0:
+        yield
+        return
+    task = asyncio.create_task(
+        retention.keep_erasing(JobRetention(services.db, services.clock), days, services.clock),
+        name="retention",
     )
     try:
         yield

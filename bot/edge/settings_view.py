@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import discord
 
-from bot.edge.render import model_label, truncate
+from bot.edge.render import code_span, model_label, truncate
 from bot.errors import UserFacingError
 from bot.policy import LimitDefaults
 from bot.storage.guild_config import (
@@ -69,8 +69,8 @@ def refusal(error: GuildConfigError) -> UserFacingError:
 
 
 def show_term(term: str) -> str:
-    """A term as code, readable whatever it contains (only its moderator ever sees it)."""
-    return f"``{term}``" if "`" in term else f"`{term}`"
+    """A term as code, shown verbatim whatever backticks or markdown it holds."""
+    return code_span(term, TERMS_SHOWN_CHARS)
 
 
 def limit_label(messages: Messages, locale: str, kind: LimitKind) -> str:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.edge.render import model_label, truncate
+from bot.edge.render import code_span, model_label
 
 if TYPE_CHECKING:
     from bot.catalog import Catalog
@@ -27,12 +27,24 @@ def _seconds(messages: Messages, locale: str, seconds: float) -> str:
 
 
 def _lines(lines: list[str], empty: str) -> str:
-    return truncate("\n".join(lines), 1024) if lines else empty
+    """Whole lines up to a field's 1024 characters: a line cut in half could leave an escape
+    or a code span open."""
+    if not lines:
+        return empty
+    kept: list[str] = []
+    size = 0
+    for line in lines:
+        if size + len(line) + 1 > 1022:
+            kept.append("…")
+            break
+        kept.append(line)
+        size += len(line) + 1
+    return "\n".join(kept)
 
 
 def _label(messages: Messages, locale: str, key: str, code: str) -> str:
     """A code in words, or the code itself when no catalog has words for it (a newer kind)."""
-    return messages.t(locale, key) if messages.has("en-US", key) else f"`{code}`"
+    return messages.t(locale, key) if messages.has("en-US", key) else code_span(code, 100)
 
 
 def reason_label(messages: Messages, locale: str, reason: str) -> str:

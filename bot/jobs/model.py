@@ -103,6 +103,7 @@ class Job:
     lease_expires_at: float | None = None
     upload_limit: int | None = None
     parent_image: int | None = None
+    erased_at: float | None = None  # prompt, input and details erased (RETENTION_DAYS)
 
     @property
     def is_active(self) -> bool:

@@ -1,81 +1,131 @@
-"""The fair queue: round-robin across users, each user's own jobs in arrival order.
+"""The fair queue: round-robin across servers, then across the members of each server.
 
-Users take turns in the order their oldest queued job arrived. A user who is served goes to
-the back of the rotation if they still have jobs waiting, so one user's ten jobs take one turn
-at a time and never starve anyone else. A user who joins (or rejoins) goes to the back.
+Servers take turns in the order their oldest queued job arrived; inside a server, its members
+take turns the same way; a member's own jobs go in arrival order. A server (or member) that is
+served goes to the back of its rotation if it still has jobs waiting, so a server with ten
+active members gets one turn, like a server with one, and one member's ten jobs never starve
+the rest of their server. A server (or member) that joins, or rejoins, goes to the back.
+
+Direct messages have no server: each DM user is a lane of their own, as if alone in a server
+(docs/decisions/018-server-fair-queue.md says why).
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterator
 
 from bot.jobs.model import Job
+
+# ("guild", server id) or ("dm", user id): who takes turns at the first level.
+LaneKey = tuple[str, int]
+
+
+def lane_of(job: Job) -> LaneKey:
+    """The server a job takes turns as; a DM user is a lane of their own."""
+    return ("guild", job.guild_id) if job.guild_id is not None else ("dm", job.user_id)
+
+
+class _Lane:
+    """One server's members in rotation, each with their jobs in arrival order."""
+
+    __slots__ = ("members", "rotation")
+
+    def __init__(self) -> None:
+        self.members: dict[int, deque[Job]] = {}
+        self.rotation: deque[int] = deque()
 
 
 class FairQueue:
     def __init__(self) -> None:
-        self._per_user: dict[int, deque[Job]] = {}
-        self._rotation: deque[int] = deque()
-        self._user_of: dict[int, int] = {}
+        self._lanes: dict[LaneKey, _Lane] = {}
+        self._rotation: deque[LaneKey] = deque()
+        self._where: dict[int, tuple[LaneKey, int]] = {}  # job id -> (lane, user)
 
     def __len__(self) -> int:
-        return len(self._user_of)
+        return len(self._where)
 
     def __bool__(self) -> bool:
-        return bool(self._user_of)
+        return bool(self._where)
 
     def __contains__(self, job_id: object) -> bool:
-        return job_id in self._user_of
+        return job_id in self._where
 
     def push(self, job: Job) -> None:
-        if job.id in self._user_of:
+        if job.id in self._where:
             return
-        jobs = self._per_user.get(job.user_id)
+        key = lane_of(job)
+        lane = self._lanes.get(key)
+        if lane is None:
+            lane = self._lanes[key] = _Lane()
+            self._rotation.append(key)
+        jobs = lane.members.get(job.user_id)
         if jobs is None:
-            jobs = self._per_user[job.user_id] = deque()
-            self._rotation.append(job.user_id)
+            jobs = lane.members[job.user_id] = deque()
+            lane.rotation.append(job.user_id)
         jobs.append(job)
-        self._user_of[job.id] = job.user_id
+        self._where[job.id] = (key, job.user_id)
 
     def pop(self) -> Job | None:
-        """The next job to start: the first job of the user whose turn it is."""
+        """The next job to start: the server whose turn it is, then its member whose turn it is."""
         if not self._rotation:
             return None
-        user_id = self._rotation.popleft()
-        jobs = self._per_user[user_id]
+        key = self._rotation.popleft()
+        lane = self._lanes[key]
+        user_id = lane.rotation.popleft()
+        jobs = lane.members[user_id]
         job = jobs.popleft()
-        del self._user_of[job.id]
+        del self._where[job.id]
         if jobs:
-            self._rotation.append(user_id)
+            lane.rotation.append(user_id)
         else:
-            del self._per_user[user_id]
+            del lane.members[user_id]
+        if lane.rotation:
+            self._rotation.append(key)
+        else:
+            del self._lanes[key]
         return job
 
     def remove(self, job_id: int) -> Job | None:
-        user_id = self._user_of.pop(job_id, None)
-        if user_id is None:
+        where = self._where.pop(job_id, None)
+        if where is None:
             return None
-        jobs = self._per_user[user_id]
+        key, user_id = where
+        lane = self._lanes[key]
+        jobs = lane.members[user_id]
         job = next(j for j in jobs if j.id == job_id)
         jobs.remove(job)
         if not jobs:
-            del self._per_user[user_id]
-            self._rotation.remove(user_id)
+            del lane.members[user_id]
+            lane.rotation.remove(user_id)
+        if not lane.rotation:
+            del self._lanes[key]
+            self._rotation.remove(key)
         return job
 
     def order(self) -> list[Job]:
         """Every queued job in the order it would start if nothing else arrived.
 
-        Round k takes each user's k-th job, users in rotation order: exactly what repeated
-        `pop()` calls would give.
+        Exactly what repeated `pop()` calls would give, played on light copies (positions of
+        cursors, not of jobs), so it stays linear in the queue's length.
         """
-        lanes = [self._per_user[u] for u in self._rotation]
-        out: list[Job] = []
-        depth = max((len(lane) for lane in lanes), default=0)
-        for k in range(depth):
-            out.extend(lane[k] for lane in lanes if k < len(lane))
-        return out
+        return list(self._replay())
+
+    def _replay(self) -> Iterator[Job]:
+        lanes: deque[deque[tuple[deque[Job], list[int]]]] = deque(
+            deque((self._lanes[key].members[u], [0]) for u in self._lanes[key].rotation)
+            for key in self._rotation
+        )
+        while lanes:
+            members = lanes.popleft()
+            jobs, cursor = members.popleft()
+            yield jobs[cursor[0]]
+            cursor[0] += 1
+            if cursor[0] < len(jobs):
+                members.append((jobs, cursor))
+            if members:
+                lanes.append(members)
 
     def positions(self) -> dict[int, int]:
         """job id -> 1-based position."""
-        return {job.id: i for i, job in enumerate(self.order(), start=1)}
+        return {job.id: i for i, job in enumerate(self._replay(), start=1)}

@@ -29,10 +29,12 @@ Order of checks, first refusal wins:
 7. the cooldown since the user's last accepted request here has not passed;
 8. the user already has the maximum of active jobs (queued, submitting, running, delivering,
    counted across every server because they share the scheduler);
-9. the user's images today (UTC) here, plus this request's, would pass the daily limit here;
-10. the user's images today in every server and DM would pass the operator's USER_DAILY_LIMIT;
-11. the server's images today, plus this request's, would pass the server's daily limit;
-12. the bot's images today would pass BOT_DAILY_LIMIT.
+9. the server already has GUILD_MAX_ACTIVE_JOBS active jobs (the operator's cap on one
+   server's share of the queue; counted under the server's lock, so it is exact);
+10. the user's images today (UTC) here, plus this request's, would pass the daily limit here;
+11. the user's images today in every server and DM would pass the operator's USER_DAILY_LIMIT;
+12. the server's images today, plus this request's, would pass the server's daily limit;
+13. the bot's images today would pass BOT_DAILY_LIMIT.
 
 Moderators (Manage Server) skip 4 and 5, so they can test anywhere, but nothing else: a blocked
 term is blocked for everyone, and quotas protect the API key whoever asks.
@@ -72,6 +74,7 @@ REFUSAL_REASONS = (
     "blocked_term",
     "cooldown",
     "active_jobs",
+    "guild_active_jobs",
     "user_daily_limit",
     "user_daily_total",
     "guild_daily_limit",
@@ -95,6 +98,8 @@ class LimitDefaults(Protocol):
     def bot_daily_limit(self) -> int: ...
     @property
     def allow_dms(self) -> bool: ...
+    @property
+    def guild_max_active_jobs(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,7 @@ class DefaultLimits:
     user_max_active_jobs: int = 2
     bot_daily_limit: int = 0
     allow_dms: bool = False
+    guild_max_active_jobs: int = 0
 
 
 @dataclass(frozen=True)
@@ -130,7 +136,7 @@ class Refusal:
     params by reason — user_daily_limit / user_daily_total / guild_daily_limit: limit, used,
     requested, reset (epoch of the next UTC midnight); bot_daily_limit: reset only (the user
     is not told the bot's figures; refusal_detail keeps them); cooldown: retry (epoch when it
-    ends), seconds; active_jobs: limit, active; channel_not_allowed: channels;
+    ends), seconds; active_jobs, guild_active_jobs: limit, active; channel_not_allowed: channels;
     role_not_allowed: roles; blocked_term, user_blocked, bot_blocked, dms_closed: nothing (the
     term is never shown to the user).
     """
@@ -317,6 +323,7 @@ class Admission:
             recent_since=now - longest,
             guild_daily_default=self.defaults.guild_daily_limit,
             user_daily_everywhere=self.defaults.user_daily_limit,
+            guild_active_cap=self.defaults.guild_max_active_jobs,
         )
         roles: tuple[RoleLimit, ...] = ()
         if gid is not None and snap.role_limit_count and ctx.role_ids:
@@ -356,6 +363,10 @@ class Admission:
         if limits.active_jobs and snap.active >= limits.active_jobs:
             params = {"limit": limits.active_jobs, "active": snap.active}
             return _Verdict("active_jobs", params, _detail(params))
+        server_cap = self.defaults.guild_max_active_jobs
+        if gid is not None and server_cap and snap.guild_active >= server_cap:
+            params = {"limit": server_cap, "active": snap.guild_active}
+            return _Verdict("guild_active_jobs", params, _detail(params))
         wanted = new.image_count
         reset = today + DAY
         if limits.user_daily:

@@ -68,17 +68,7 @@ class Canceler:
                 dequeued = self._dispatch.dequeue(job_id)
             if dequeued:
                 self._dispatch.emit_positions()
-                done = await self._supervisor.write(
-                    self._store.transition(
-                        job_id,
-                        JobStatus.CANCELED,
-                        expected=ONLY_QUEUED,
-                        detail=detail,
-                        error_kind="canceled",
-                        error_message=detail,
-                        finished_at=self._clock.now(),
-                    )
-                )
+                done = await self._write_canceled(job_id, ONLY_QUEUED, "canceled", detail)
                 if done is None:
                     self._leases.settle(job_id)
                     return CancelResult.ALREADY_FINISHED
@@ -153,16 +143,11 @@ class Canceler:
             queued = job.status is JobStatus.QUEUED
             # A submitting job here is a create cut short by a shutdown or a dead process:
             # we cannot know the prediction, so stop and say the provider may still run it.
-            done = await self._supervisor.write(
-                self._store.transition(
-                    job.id,
-                    JobStatus.CANCELED,
-                    expected=ONLY_QUEUED if queued else ONLY_SUBMITTING,
-                    detail=detail,
-                    error_kind="canceled" if queued else "canceled_provider_may_finish",
-                    error_message=detail,
-                    finished_at=self._clock.now(),
-                )
+            done = await self._write_canceled(
+                job.id,
+                ONLY_QUEUED if queued else ONLY_SUBMITTING,
+                "canceled" if queued else "canceled_provider_may_finish",
+                detail,
             )
             if done is None:
                 if not taken:
@@ -209,19 +194,11 @@ class Canceler:
                 flight.http.cancel()
         remote = await self._delivery.cancel_prediction(job)
         kind = "canceled" if remote else "canceled_provider_may_finish"
-        done = await self._supervisor.write(
-            self._store.transition(
-                job.id,
-                JobStatus.CANCELED,
-                expected=ONLY_RUNNING,
-                detail=detail,
-                error_kind=kind,
-                error_message=detail,
-                finished_at=self._clock.now(),
-            )
-        )
-        if flight is not None:
-            self._dispatch.release_slot(job.id)
+        try:
+            done = await self._write_canceled(job.id, ONLY_RUNNING, kind, detail)
+        finally:
+            if flight is not None:
+                self._dispatch.release_slot(job.id)
         if done is None:
             if taken:
                 self._leases.settle(job.id)  # whoever changed it finishes it; nothing runs here
@@ -229,6 +206,35 @@ class Canceler:
         self._state.keep(job.id)
         self._supervisor.spawn(self._delivery.announce_end(done), f"job-{job.id}-canceled", job.id)
         return CancelResult.CANCELED_REMOTE if remote else CancelResult.CANCELED_LOCAL
+
+    async def _write_canceled(
+        self, job_id: int, expected: frozenset[JobStatus], kind: str, detail: str
+    ) -> Job | None:
+        """Write a held job canceled (compare-and-set), retried while the database fails.
+
+        If it never lands, this process lets the job go (its slot, its hold) and the error
+        reaches the canceler: the job's lease lapses, and whoever takes it over resumes it
+        from what is stored (a job canceled at the provider then ends "canceled by the
+        provider"). A job is never left held here with nothing running it.
+        """
+        finished_at = self._clock.now()
+        try:
+            return await self._supervisor.write_retrying(
+                lambda: self._store.transition(
+                    job_id,
+                    JobStatus.CANCELED,
+                    expected=expected,
+                    detail=detail,
+                    error_kind=kind,
+                    error_message=detail,
+                    finished_at=finished_at,
+                ),
+                f"job {job_id}: recording its cancel",
+            )
+        except Exception:
+            self._dispatch.release_slot(job_id)
+            self._state.let_go(job_id)
+            raise
 
     async def watch_loop(self) -> None:
         """Every `sync_interval`: carry out cancels requested elsewhere for our jobs."""

@@ -1,7 +1,9 @@
 """Delivery: how a job ends, with its images or with a reason, and its user told once.
 
 A succeeded prediction's outputs are downloaded at once and concurrently, handed to the
-presenter, and retried (without downloading again) on transient trouble. A job found
+presenter, and retried (without downloading again) on transient trouble. The API is not
+trusted for their number: at most the images the job asked for are fetched (never more than
+MAX_OUTPUTS), and the rest are logged and left. A job found
 `delivering` at start (or taken over) has no fresh output URLs: the prediction is read again;
 outputs gone (`data_removed`, 404) end the job `expired`.
 
@@ -9,15 +11,17 @@ Every other end is a compare-and-set write of the terminal status, then `present
 
 Users are told once: a success is written with notified=1 in the same transition that
 records the delivery; a failure's notification sets notified=1 right after `presenter.finish`
-returns. Both run as critical sections (stop lets them finish). Only a crash between Discord
-accepting the message and that write can repeat it, and then the presenter edits the same
-pending message again. Before telling, the job's lease is renewed (`Leases.still_mine`): a
+returns. Both run as critical sections (stop lets them finish), and both writes, like every
+terminal write, are retried while the database fails (`Supervisor.write_retrying`). Only a
+crash, or a database down for longer than the retries, between Discord accepting the message
+and that write can repeat it, and then the presenter edits the same pending message again. Before telling, the job's lease is renewed (`Leases.still_mine`): a
 process that lost the job leaves the telling to its new owner.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -31,7 +35,7 @@ from bot.cometapi.errors import (
     RateLimitedError,
 )
 from bot.jobs import events as ev
-from bot.jobs.events import DeliveryError
+from bot.jobs.events import DeliveryError, DeliveryReceipt
 from bot.jobs.model import JobStatus
 from bot.scheduler.state import ONLY_DELIVERING
 from bot.scheduler.supervisor import Aborted
@@ -87,8 +91,17 @@ class Delivery:
             if prediction is None or prediction.data_removed or not prediction.succeeded:
                 await self.end(job, JobStatus.EXPIRED, ONLY_DELIVERING, "expired", _GONE)
                 return
+        urls = prediction.outputs_for(job.image_count)
+        if len(urls) < len(prediction.output):
+            log.warning(
+                "job %d: the API gave %d outputs for %d asked; %d ignored",
+                job.id,
+                len(prediction.output),
+                job.image_count,
+                len(prediction.output) - len(urls),
+            )
         try:
-            images = await self._download_all(prediction.output)
+            images = await self._download_all(urls)
         except Aborted:
             return
         except Exception as exc:
@@ -160,17 +173,12 @@ class Delivery:
                     error = DeliveryError(str(exc) or type(exc).__name__, kind="delivery_failed")
                 else:
                     self._state.stats.deliveries += 1
-                    delivered = await self._supervisor.write(
-                        self._store.transition(
-                            job.id,
-                            JobStatus.SUCCEEDED,
-                            expected=ONLY_DELIVERING,
-                            delivered_at=self._clock.now(),
-                            result_message_id=receipt.message_id,
-                            result_attachments=list(receipt.attachments),
-                            delivery_method=receipt.method,
-                            notified=True,
-                        )
+                    # The user has the result: this write must land. If it never does, the
+                    # job task dies, the job stays `delivering` and is delivered again (to
+                    # the same message) by whoever takes it over.
+                    delivered = await self._supervisor.write_retrying(
+                        functools.partial(self._write_delivered, job.id, receipt),
+                        f"job {job.id}: recording its delivery",
                     )
             if error is None:
                 if delivered is not None:
@@ -186,6 +194,18 @@ class Delivery:
             log.warning("job %d: delivery failed (%s); retry %d", job.id, error.kind, attempt)
             await self._clock.sleep(self._config.retry_delay(attempt))
 
+    async def _write_delivered(self, job_id: int, receipt: DeliveryReceipt) -> Job | None:
+        return await self._store.transition(
+            job_id,
+            JobStatus.SUCCEEDED,
+            expected=ONLY_DELIVERING,
+            delivered_at=self._clock.now(),
+            result_message_id=receipt.message_id,
+            result_attachments=list(receipt.attachments),
+            delivery_method=receipt.method,
+            notified=True,
+        )
+
     # -- ending and telling --------------------------------------------------------------
 
     async def end(
@@ -197,18 +217,24 @@ class Delivery:
         message: str,
         **fields: Any,
     ) -> None:
-        """A terminal non-success: write it (compare-and-set), then tell the user."""
-        done = await self._supervisor.write(
-            self._store.transition(
+        """A terminal non-success: write it (compare-and-set), then tell the user.
+
+        The write is retried while the database fails; if it never lands, this raises (the
+        job task dies and the job is resumed from its stored state by whoever takes it over).
+        """
+        finished_at = job.finished_at or self._clock.now()
+        done = await self._supervisor.write_retrying(
+            lambda: self._store.transition(
                 job.id,
                 status,
                 expected=expected,
                 detail=kind,
                 error_kind=kind,
                 error_message=message,
-                finished_at=job.finished_at or self._clock.now(),
+                finished_at=finished_at,
                 **fields,
-            )
+            ),
+            f"job {job.id}: ending it {status.value}",
         )
         if done is None:
             return  # someone else ended it and tells the user
@@ -235,7 +261,7 @@ class Delivery:
                     except Exception as exc:
                         log.warning("job %d: presenter.finish failed (%r)", job.id, exc)
                     if told:
-                        await self._supervisor.write(self._store.update(job.id, notified=True))
+                        await self._mark_told(job)
                 if told:
                     return
                 attempt += 1
@@ -246,6 +272,17 @@ class Delivery:
         finally:
             if not self._supervisor.stopping:
                 self._leases.settle(job.id)
+
+    async def _mark_told(self, job: Job) -> None:
+        """notified=1, retried; if it never lands the user may be told again, after a restart
+        or a takeover (a second message rather than silence)."""
+        try:
+            await self._supervisor.write_retrying(
+                lambda: self._store.update(job.id, notified=True),
+                f"job {job.id}: recording that its user was told",
+            )
+        except Exception:
+            log.error("job %d: its user was told, but that is not recorded", job.id)
 
     async def cancel_prediction(self, job: Job) -> bool:
         """Stop the provider's work on a job ending early (canceled, timed out).

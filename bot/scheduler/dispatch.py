@@ -1,8 +1,9 @@
 """Dispatch: the line of queued jobs, and who gets a slot under the global cap.
 
-A fair queue (`bot.jobs.queue`, round-robin across users) feeds at most `max_concurrent`
-predictions in flight (submitting + running) for the whole bot. A slot is taken in the
-database (`JobStore.claim_slot`), so the cap holds across every process sharing it
+A fair queue (`bot.jobs.queue`: round-robin across servers, then across each server's
+members) feeds at most `max_concurrent` predictions in flight (submitting + running) for the
+whole bot (docs/decisions/018-server-fair-queue.md). A slot is taken in the database
+(`JobStore.claim_slot`), so the cap holds across every process sharing it
 (docs/decisions/011-work-sharing.md). The job whose claim is under way, or was refused because
 other processes' jobs hold the slots, stays first in line ("the head", position 1); refused,
 it asks again every `slot_retry_interval`.

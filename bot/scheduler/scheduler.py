@@ -2,8 +2,8 @@
 
 One scheduler per process (docs/decisions/006-one-scheduler.md):
 
-- a fair queue (round-robin across users) feeding at most `max_concurrent` predictions in
-  flight (submitting + running) for the whole bot;
+- a fair queue (round-robin across servers, then their members) feeding at most
+  `max_concurrent` predictions in flight (submitting + running) for the whole bot;
 - one polling loop for every running prediction, one short task per HTTP request, polls
   aimed at the predicted finish;
 - delivery: outputs downloaded at once and concurrently, handed to the presenter, retried
@@ -85,14 +85,18 @@ class JobScheduler:
         self._config = config
         self.stats = SchedulerStats(DurationEstimator(config.poll_policy.ewma_alpha))
         self._state = SchedulerState(self.stats)
+        clock = clock or SystemClock()
         self._supervisor = Supervisor(
             stop_grace=config.stop_grace,
             changed=self._state.changed,
             on_job_failed=self._job_task_failed,
+            write_retries=config.delivery_retries,
+            retry_delay=config.retry_delay,
+            sleep=clock.sleep,
         )
         self._pump = EventPump(presenter, config.event_timeout)
 
-        ports = Ports(store, JobLeases(store), client, presenter, clock or SystemClock())
+        ports = Ports(store, JobLeases(store), client, presenter, clock)
         self._dispatch = Dispatch(
             ports,
             config,

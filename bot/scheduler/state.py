@@ -39,6 +39,7 @@ ONLY_QUEUED = frozenset({JobStatus.QUEUED})
 ONLY_SUBMITTING = frozenset({JobStatus.SUBMITTING})
 ONLY_RUNNING = frozenset({JobStatus.RUNNING})
 ONLY_DELIVERING = frozenset({JobStatus.DELIVERING})
+SUBMITTING_OR_RUNNING = frozenset({JobStatus.SUBMITTING, JobStatus.RUNNING})
 
 
 @dataclass(eq=False)

@@ -9,6 +9,12 @@ writes themselves are shielded from cancellation, so nothing is ever half-writte
 
 HTTP calls run as their own tasks (`call`), so stop, a cancel or a deadline can cut just the
 call; the caller then gets `Aborted` and stops quietly.
+
+A write that records an outside effect already made (a prediction created, a result or a
+failure shown) must land: `write_retrying` retries it with backoff while the database fails
+(`delivery_retries` times, about half a minute), then raises. Its caller's job task then dies,
+and the job is let go with its lease left to lapse, so it is taken over and resumed from its
+last written state (decision 019 says what that guarantees, and where it stops).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -54,10 +60,17 @@ class Supervisor:
         stop_grace: float,
         changed: asyncio.Event,
         on_job_failed: Callable[[int], None],
+        write_retries: int = 0,
+        retry_delay: Callable[[int], float] = lambda attempt: 1.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         """`changed` is set whenever a task or a critical step ends; `on_job_failed(job_id)`
-        lets go of a job whose task died on a bug or a database failure."""
+        lets go of a job whose task died on a bug or a database failure. `write_retrying`
+        tries a write `write_retries` more times, `retry_delay(n)` apart (`sleep`)."""
         self._stop_grace = stop_grace
+        self._write_retries = write_retries
+        self._retry_delay = retry_delay
+        self._sleep = sleep
         self._changed = changed
         self._on_job_failed = on_job_failed
         self._started = False
@@ -189,6 +202,31 @@ class Supervisor:
         self._writes.add(future)
         future.add_done_callback(self._write_done)
         return await asyncio.shield(future)
+
+    async def write_retrying(self, make: Callable[[], Coroutine[Any, Any, T]], what: str) -> T:
+        """A write that records an effect already made: retried while the database fails.
+
+        `make()` gives a fresh attempt (a compare-and-set, so a retry after a write that did
+        land but failed to answer finds it done and returns None). Raises the last error
+        after the retries, or at once when stopping.
+        """
+        attempt = 0
+        while True:
+            try:
+                return await self.write(make())
+            except Exception as exc:
+                attempt += 1
+                if attempt > self._write_retries or self._stopping:
+                    log.error("%s: the database write failed for good (%r)", what, exc)
+                    raise
+                log.warning(
+                    "%s: the database write failed (%r); retry %d/%d",
+                    what,
+                    exc,
+                    attempt,
+                    self._write_retries,
+                )
+                await self._sleep(self._retry_delay(attempt))
 
     def write_later(self, coro: Coroutine[Any, Any, Any]) -> None:
         """A write nobody waits for (still tracked, so stop() lets it finish)."""

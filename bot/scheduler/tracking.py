@@ -5,6 +5,11 @@ written right after). A create that may have arrived but got no answer (NetworkE
 may_have_arrived) is never repeated: the job ends `failed` with error_kind "network" (we
 have no id to poll), since creating again could run (and bill) it twice.
 
+A prediction whose id cannot be written is not left running: its id is logged at ERROR with
+the job's, it is canceled at the provider (where the API can), and the job ends `failed`
+with error_kind "internal", its user told and its slot freed. It is not written again and
+kept: every moment it runs unrecorded, a crash would lose it for good (decision 019).
+
 One polling loop owns every running prediction. It keeps each prediction's next poll time and
 deadline, and starts one short task per HTTP request, so a slow or hanging answer never holds
 back another job, and a deadline fires even while that job's query hangs. When to poll comes
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import math
 from typing import TYPE_CHECKING, Any
@@ -32,7 +38,7 @@ from bot.cometapi.errors import (
 from bot.jobs import events as ev
 from bot.jobs.model import JobStatus
 from bot.jobs.polling import next_delay, progress_step
-from bot.scheduler.state import ONLY_RUNNING, ONLY_SUBMITTING
+from bot.scheduler.state import ONLY_RUNNING, ONLY_SUBMITTING, SUBMITTING_OR_RUNNING
 from bot.scheduler.supervisor import Aborted, sleep_or_wake
 
 if TYPE_CHECKING:
@@ -87,6 +93,7 @@ class Tracking:
                 return  # stays `submitting` without an id: recovery ends it as interrupted
             error: CometAPIError | None = None
             running: Job | None = None
+            unrecorded: str | None = None  # why a created prediction was stopped
             async with self._supervisor.critical_section():
                 try:
                     prediction = await self._supervisor.call(
@@ -102,15 +109,29 @@ class Tracking:
                     error.kind = "internal"
                 else:
                     self._state.stats.creates += 1
-                    running = await self._supervisor.write(
-                        self._store.transition(
-                            job.id,
-                            JobStatus.RUNNING,
-                            expected=ONLY_SUBMITTING,
-                            prediction_id=prediction.id,
-                            started_at=self._clock.now(),
+                    try:
+                        running = await self._supervisor.write(
+                            self._store.transition(
+                                job.id,
+                                JobStatus.RUNNING,
+                                expected=ONLY_SUBMITTING,
+                                prediction_id=prediction.id,
+                                started_at=self._clock.now(),
+                            )
                         )
-                    )
+                    except Exception as exc:
+                        unrecorded = await self._stop_unrecorded(submitting, prediction, exc)
+            if unrecorded is not None:
+                self._dispatch.release_slot(job.id)
+                await self._delivery.end(
+                    submitting,
+                    JobStatus.FAILED,
+                    SUBMITTING_OR_RUNNING,  # the failed write may have landed after all
+                    "internal",
+                    unrecorded,
+                    prediction_id=prediction.id,
+                )
+                return
             if error is not None:
                 # Nothing to poll. A create that may have arrived is never sent again.
                 self._dispatch.release_slot(job.id)
@@ -139,6 +160,27 @@ class Tracking:
             self.track(flight, recovered=False)
         finally:
             flight.settled.set()
+
+    async def _stop_unrecorded(self, job: Job, prediction: Prediction, exc: Exception) -> str:
+        """A prediction was created but its id not written: log it, cancel it; the reason."""
+        log.error(
+            "job %d: prediction %s was created but its id could not be written (%r); "
+            "canceling it at the provider",
+            job.id,
+            prediction.id,
+            exc,
+        )
+        canceled = await self._delivery.cancel_prediction(
+            dataclasses.replace(job, prediction_id=prediction.id)
+        )
+        if not canceled:
+            log.error(
+                "job %d: prediction %s could not be canceled; the provider may still run it",
+                job.id,
+                prediction.id,
+            )
+        outcome = "canceled" if canceled else "could not be canceled"
+        return f"prediction {prediction.id} was created but could not be recorded; {outcome}"
 
     # -- polling -------------------------------------------------------------------------
 
@@ -281,17 +323,21 @@ class Tracking:
             )
             return
         self._estimator.observe(estimate_key(job), _duration(flight, prediction, elapsed))
-        delivering = await self._supervisor.write(
-            self._store.transition(
-                job.id,
-                JobStatus.DELIVERING,
-                expected=ONLY_RUNNING,
-                finished_at=self._clock.now(),
-                provider_seconds=prediction.predict_time,
-                output_count=len(prediction.output),
+        finished_at = self._clock.now()
+        try:
+            delivering = await self._supervisor.write_retrying(
+                lambda: self._store.transition(
+                    job.id,
+                    JobStatus.DELIVERING,
+                    expected=ONLY_RUNNING,
+                    finished_at=finished_at,
+                    provider_seconds=prediction.predict_time,
+                    output_count=len(prediction.outputs_for(job.image_count)),
+                ),
+                f"job {job.id}: recording its finished prediction",
             )
-        )
-        self._dispatch.release_slot(job.id)
+        finally:
+            self._dispatch.release_slot(job.id)
         if delivering is None:
             return  # a cancel or the deadline got there first; it tells the user
         self._state.record(delivering)
@@ -304,17 +350,21 @@ class Tracking:
         if flight.http is not None:
             flight.http.cancel()
         message = f"no result after {self._config.job_timeout:g} seconds"
-        done = await self._supervisor.write(
-            self._store.transition(
-                job.id,
-                JobStatus.TIMED_OUT,
-                expected=ONLY_RUNNING,
-                error_kind="timed_out",
-                error_message=message,
-                finished_at=self._clock.now(),
+        finished_at = self._clock.now()
+        try:
+            done = await self._supervisor.write_retrying(
+                lambda: self._store.transition(
+                    job.id,
+                    JobStatus.TIMED_OUT,
+                    expected=ONLY_RUNNING,
+                    error_kind="timed_out",
+                    error_message=message,
+                    finished_at=finished_at,
+                ),
+                f"job {job.id}: recording its timeout",
             )
-        )
-        self._dispatch.release_slot(job.id)
+        finally:
+            self._dispatch.release_slot(job.id)
         if done is None:
             return
         await self._delivery.cancel_prediction(done)

@@ -16,15 +16,15 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-import re
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Self
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import asyncpg
 
+from bot.redact import MASK, mask_urls_in, password_forms
 from bot.storage.base import StorageError
 
 # Opening a pool blocks startup; a server that does not answer in this long is not coming.
@@ -200,7 +200,6 @@ def _encode_numeric(value: Any) -> str:
 
 def _open_error(url: str, exc: BaseException) -> str:
     """One sentence naming DATABASE_URL, the target without credentials, and the cause."""
-    password = _password_of(url)
     try:
         parts = urlsplit(url)
         where = f"{parts.hostname or 'localhost'}:{parts.port or 5432}/{parts.path.lstrip('/')}"
@@ -221,17 +220,11 @@ def _open_error(url: str, exc: BaseException) -> str:
         # Server messages ("database "x" does not exist") never echo the password, but a
         # client-side parse error may quote part of the URL: scrub it anyway.
         reason = str(exc).strip() or type(exc).__name__
-    if password:
-        reason = reason.replace(password, "***").replace(unquote(password), "***")
-    reason = reason.rstrip(".")
+    for password in password_forms(url):
+        reason = reason.replace(password, MASK)
+    reason = mask_urls_in(reason).rstrip(".")
     as_user = f" as {user}" if user else ""
     return (
         f"DATABASE_URL points at PostgreSQL {where}{as_user}, which cannot be used ({reason}): "
         "check the host, port, database name and credentials."
     )
-
-
-def _password_of(url: str) -> str | None:
-    # A regex, not urlsplit: the URL may be malformed enough that urlsplit refuses it.
-    match = re.search(r"://[^/@:]*:([^@/]*)@", url)
-    return match.group(1) if match else None

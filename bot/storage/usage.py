@@ -48,6 +48,7 @@ class AdmissionSnapshot:
     # The user's counted images today in every server and DM, /forget-me's counters included
     # (0 when the operator set no USER_DAILY_LIMIT).
     all_images: int = 0
+    guild_active: int = 0  # the server's active jobs (0 when no server cap applies)
 
 
 class UsageStore:
@@ -69,15 +70,17 @@ class UsageStore:
         recent_since: float,
         guild_daily_default: int = 0,
         user_daily_everywhere: int = 0,
+        guild_active_cap: int = 0,
     ) -> AdmissionSnapshot:
         """Everything admission reads about a member and a server, in one statement.
 
         One round trip matters: admission runs before Discord's acknowledgement, and each
         statement is a thread hop in aiosqlite. The server's images today are summed only when
         a daily cap may apply (the server's own, or the operator's `guild_daily_default`, which
-        also applies when the server stored 0 before the ceilings), and the user's images
-        in every server only when the operator caps them (`user_daily_everywhere`); CASE
-        evaluates the subqueries lazily. Each scalar subquery uses its own index; on
+        also applies when the server stored 0 before the ceilings), the user's images in every
+        server only when the operator caps them (`user_daily_everywhere`), and the server's
+        active jobs only under `guild_active_cap` (GUILD_MAX_ACTIVE_JOBS); CASE evaluates the
+        subqueries lazily. Each scalar subquery uses its own index; on
         PostgreSQL the single statement also sees one consistent snapshot, so a concurrent
         /forget-me is counted exactly once (either as rows or as counters).
         """
@@ -120,7 +123,10 @@ class UsageStore:
               END AS x_all_images,
               CASE WHEN ? > 0 THEN
                 (SELECT SUM(images) FROM anonymous_usage WHERE user_hash = ? AND day = ?)
-              END AS x_anon_all_images
+              END AS x_anon_all_images,
+              CASE WHEN ? > 0 THEN
+                (SELECT COUNT(*) FROM jobs WHERE guild_id = ? AND status IN ({ACTIVE_SQL}))
+              END AS x_guild_active
             FROM (SELECT 1 AS one) AS x LEFT JOIN guild_settings s ON s.guild_id = ?
             """,
             guild_id,
@@ -151,6 +157,8 @@ class UsageStore:
             user_daily_everywhere,
             hashed,
             day_key(now),
+            guild_active_cap if guild_id is not None else 0,
+            guild_id,
             guild_id,
         )
         assert row is not None  # the LEFT JOIN always yields one row
@@ -178,6 +186,7 @@ class UsageStore:
             anon_guild_images=int(row["x_anon_guild_images"] or 0),
             guild_images=int(row["x_guild_images"] or 0),
             all_images=int(row["x_all_images"] or 0) + anon_all,
+            guild_active=int(row["x_guild_active"] or 0),
         )
 
     async def bot_images_today(self, conn: Database, now: float) -> int:

@@ -56,6 +56,18 @@ def test_check_shows_settings_masked_and_exits_0(tmp_path: Path) -> None:
     assert "***3456" in result.stdout and "Configuration OK." in result.stdout
 
 
+def test_check_masks_the_database_password(tmp_path: Path) -> None:
+    """`check` shows DATABASE_URL with its password as ***, never the password itself."""
+    (tmp_path / ".env").write_text(
+        f"DISCORD_TOKEN={TOKEN}\nCOMETAPI_KEY=sk-secret-abcdef123456\n"
+        "DATABASE_URL=postgresql://imagebot:hunter2-secret@db.example:5432/imagebot\n"
+    )
+    result = run_cli(["check"], {}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "hunter2-secret" not in result.stdout + result.stderr
+    assert "postgresql://imagebot:***@db.example:5432/imagebot" in result.stdout
+
+
 def test_check_with_a_bad_value_exits_2(tmp_path: Path) -> None:
     """`check` reports a malformed setting in one sentence and exits 2."""
     (tmp_path / ".env").write_text(f"DISCORD_TOKEN={TOKEN}\nCOMETAPI_KEY=sk-x\nLOG_LEVEL=LOUD\n")

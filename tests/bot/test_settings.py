@@ -112,6 +112,50 @@ def test_secrets_never_show_in_repr_or_summary() -> None:
     assert repr(Secret("abc")) == "Secret('***')"
 
 
+def test_url_passwords_are_masked_in_repr_summary_and_known_to_the_log_filter() -> None:
+    """DATABASE_URL's password (and any other URL's) is ***, and secrets() hands it to logs."""
+    s = load_settings(
+        env(
+            DATABASE_URL="postgresql://bot:p%40ss-w0rd-1@db:5432/bot",
+            COMETAPI_BASE_URL="https://proxy-user:proxy-secret-9@proxy.example/api",
+        )
+    )
+    shown = dict(s.summary())
+    assert shown["DATABASE_URL"] == "postgresql://bot:***@db:5432/bot"
+    assert shown["COMETAPI_BASE_URL"] == "https://proxy-user:***@proxy.example/api"
+    for secret in ("p%40ss-w0rd-1", "p@ss-w0rd-1", "proxy-secret-9"):
+        assert secret not in repr(s) and secret not in str(shown)
+        assert secret in s.secrets()
+    assert s.database_url == "postgresql://bot:p%40ss-w0rd-1@db:5432/bot"  # still the real URL
+
+
+def test_a_malformed_url_is_refused_in_one_sentence_without_its_password() -> None:
+    """A URL urlparse cannot read is a SettingsError that masks the password it quotes."""
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env(COMETAPI_BASE_URL="https://u:leaky-pass-1@[::1/api"))
+    assert caught.value.name == "COMETAPI_BASE_URL"
+    assert "leaky-pass-1" not in str(caught.value)
+
+
+def test_retention_days_default_to_90_and_0_keeps_everything() -> None:
+    """RETENTION_DAYS: 90 by default, 0 allowed (keep), negative or absurd values refused."""
+    assert load_settings(BASE).retention_days == 90
+    assert load_settings(env(RETENTION_DAYS="0")).retention_days == 0
+    assert load_settings(env(RETENTION_DAYS="365")).retention_days == 365
+    for bad in ("-1", "ninety", "100000"):
+        with pytest.raises(SettingsError) as caught:
+            load_settings(env(RETENTION_DAYS=bad))
+        assert caught.value.name == "RETENTION_DAYS"
+
+
+def test_guild_max_active_jobs_defaults_to_no_cap() -> None:
+    """GUILD_MAX_ACTIVE_JOBS: 0 (none) by default, a whole number otherwise."""
+    assert load_settings(BASE).guild_max_active_jobs == 0
+    assert load_settings(env(GUILD_MAX_ACTIVE_JOBS="5")).guild_max_active_jobs == 5
+    with pytest.raises(SettingsError):
+        load_settings(env(GUILD_MAX_ACTIVE_JOBS="-2"))
+
+
 def test_shard_id_ranges() -> None:
     """Shard lists accept commas and ranges and refuse nonsense."""
     assert parse_shard_ids("0-3") == (0, 1, 2, 3)

@@ -131,3 +131,27 @@ async def test_cancel_a_running_job(stack_factory) -> None:  # type: ignore[no-u
     assert embed["description"] == text(stack, "error.canceled")
     assert interaction.original_message.custom_ids == []
     assert job is not None and job.notified
+
+
+async def test_an_erased_result_says_so_in_info_and_cannot_be_rerolled(stack: Stack) -> None:
+    """After RETENTION_DAYS the prompt is gone: Info says when it was erased, Re-roll refuses
+    without calling the API."""
+    from bot.storage.retention import JobRetention
+
+    message = await _result(stack)
+    fake = stack.discord
+    erased = await JobRetention(stack.services.db, stack.clock).erase_ended_before(
+        stack.clock.now() + 1
+    )
+    assert erased == 1
+    info = await fake.click(message, "imagebot:info:1", user=fake.users.member)
+    await info.wait_callback()
+    job = await stack.services.jobs.get(1)
+    assert job is not None and job.erased_at is not None
+    assert info.original_message.embeds[0]["description"] == text(
+        stack, "info.erased", date=f"<t:{int(job.erased_at)}:D>"
+    )
+    reroll = await fake.click(message, "imagebot:reroll:1", user=fake.users.member)
+    await reroll.wait_callback()
+    assert reroll.original_message.content == text(stack, "refusal.job_erased")
+    assert len(stack.api.requests_for("create")) == 1

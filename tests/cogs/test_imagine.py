@@ -106,3 +106,19 @@ async def test_pending_message_shows_queue_position_while_waiting(stack_factory)
     assert status == stack.services.messages.t("en-US", "status.queued", position=1)
     await stack.wait_job(2, "succeeded", timeout=15)
     assert len(second.original_message.attachments) == 1
+
+
+async def test_a_masked_link_prompt_is_shown_as_text_not_as_a_link(stack: Stack) -> None:
+    """A prompt written as a masked link reaches Discord escaped: no clickable masked link."""
+    from tests.fakes.discord.markdown import rendered_markdown, unescaped
+
+    fake = stack.discord
+    prompt = "[claim your reward](https://example.invalid) ||hidden||"
+    interaction = await fake.slash("imagine", prompt=prompt, user=fake.users.member)
+    await interaction.wait_callback()
+    await stack.wait_job(1, "succeeded")
+    description = interaction.original_message.embeds[0]["description"]
+    assert rendered_markdown(description) == []
+    # Every character is still there for a moderator to read.
+    assert description.replace("\\", "") == prompt
+    assert "\x00" in unescaped(description)

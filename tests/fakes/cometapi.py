@@ -17,13 +17,16 @@ models that fail, wrap their answers, or give broken files. It also answers the 
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import json
 import math
 import os
 import random
 import string
+import struct
 import time
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,7 +39,7 @@ from tests.fakes.cometapi_models import FLUX_MODELS, FakeModel, validate_input
 
 Artwork = Callable[[int, int, tuple[int, int]], Image.Image]  # (seed, index, size) -> image
 FaultRoute = Literal["create", "get", "cancel", "files", "models", "quota", "any"]
-OutputKind = Literal["image", "huge", "not_image", "broken"]
+OutputKind = Literal["image", "huge", "not_image", "broken", "bomb"]
 
 _PIL_FORMAT = {"webp": "WEBP", "jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "gif": "GIF"}
 _MIME = {"webp": "image/webp", "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png"}
@@ -59,6 +62,7 @@ class ModelBehaviour:
     output_as_string: bool | None = None  # None: as the real model does
     data_removed: bool = False  # output files already gone (404) and data_removed true
     image_size: int | None = None  # short side in pixels; None: the server's default
+    output_count: int | None = None  # outputs given whatever was asked; None: as asked
 
 
 @dataclass
@@ -297,8 +301,13 @@ class FakeCometAPI:
         output_as_string: bool | None = None,
         data_removed: bool = False,
         image_size: int | None = None,
+        output_count: int | None = None,
     ) -> None:
-        """How predictions of `model` run from now on; an unknown model becomes known."""
+        """How predictions of `model` run from now on; an unknown model becomes known.
+
+        `output_kind="bomb"`: every output is a 0.14 MB PNG of 12,000 x 12,000 pixels.
+        `output_count`: that many output URLs, whatever the input asked (a misbehaving API).
+        """
         if model not in self.models:
             self.models[model] = FakeModel(True, "webp", ("webp", "jpg", "png"), None, 4, 50, True)
         self.behaviours[model] = ModelBehaviour(
@@ -310,6 +319,7 @@ class FakeCometAPI:
             output_as_string=output_as_string,
             data_removed=data_removed,
             image_size=image_size,
+            output_count=output_count,
         )
 
     def no_credit(self) -> None:
@@ -491,6 +501,8 @@ class FakeCometAPI:
         if not isinstance(seed, int) or isinstance(seed, bool):
             seed = self._random.randrange(1, 2**31)
         num_outputs = inputs.get("num_outputs", 1) if model.multi_output else 1
+        if behaviour.output_count is not None:
+            num_outputs = behaviour.output_count
         steps = model.steps
         if steps is not None and isinstance(inputs.get("num_inference_steps"), int):
             steps = max(1, inputs["num_inference_steps"])
@@ -701,6 +713,8 @@ class FakeCometAPI:
         kind = pred.behaviour.output_kind
         if kind == "not_image":
             return _NOT_IMAGE
+        if kind == "bomb":
+            return pixel_bomb()
         fmt = _PIL_FORMAT.get(pred.output_format, "PNG")
         if kind == "huge":
             side = self.huge_size
@@ -729,6 +743,31 @@ class FakeCometAPI:
         if kind == "broken":
             return data[: max(16, len(data) // 2)]
         return data
+
+
+def pixel_bomb() -> bytes:
+    """A valid grey PNG of 12,000 x 12,000 pixels that weighs 0.14 MB."""
+    return blank_png(12_000, 12_000)
+
+
+@functools.cache
+def blank_png(width: int, height: int) -> bytes:
+    """A valid black greyscale PNG of any size, tiny on the wire (zeros compress ~1000:1).
+
+    Written row by row, so making it never holds the pixels it decodes to.
+    """
+    deflate = zlib.compressobj(9)
+    row = b"\x00" * (width + 1)  # filter byte 0, then one byte per grey pixel
+    body = b"".join(deflate.compress(row) for _ in range(height)) + deflate.flush()
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+    )
 
 
 def _size(aspect_ratio: str, base: int) -> tuple[int, int]:
@@ -775,6 +814,8 @@ __all__ = [
     "ManualClock",
     "ModelBehaviour",
     "RecordedRequest",
+    "blank_png",
     "envelope",
+    "pixel_bomb",
     "problem",
 ]

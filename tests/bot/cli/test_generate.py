@@ -248,3 +248,15 @@ def test_parse_options_types() -> None:
     }
     with pytest.raises(ValueError):
         parse_options(["=5"])
+
+
+async def test_more_outputs_than_asked_are_not_downloaded(
+    fake: FakeCometAPI, tmp_path: Path
+) -> None:
+    """The API answering 500 outputs for 2 asked: two files, and a warning for the rest."""
+    fake.set_model_behaviour(SCHNELL, output_count=500)
+    code, _, err = await generate(fake, out=tmp_path / "cat.webp", options=["num_outputs=2"])
+    assert code == 0
+    assert names(tmp_path) == ["cat-2.webp", "cat.webp"]
+    assert len(fake.requests_for("files")) == 2
+    assert "500 outputs" in err and "498 ignored" in err

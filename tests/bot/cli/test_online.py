@@ -85,3 +85,19 @@ async def test_both_sides_run_and_a_failure_on_one_fails_the_whole() -> None:
         out = io.StringIO()
         assert await run_online_checks(_settings(api, "sk-wrong-000000"), out, discord_ok) == 1
         assert "✗ COMETAPI_KEY" in out.getvalue()
+
+
+async def test_a_password_in_the_api_root_is_never_printed() -> None:
+    """COMETAPI_BASE_URL with user:password@ (a proxy): every line shows it masked."""
+    async with FakeCometAPI() as api:
+        host = api.base_url.removeprefix("http://")
+        settings = load_settings(
+            {
+                "DISCORD_TOKEN": "x" * 30,
+                "COMETAPI_KEY": api.api_key,
+                "COMETAPI_BASE_URL": f"http://proxy:proxy-pass-42@{host}",
+            }
+        )
+        lines = await cometapi_lines(settings)
+    text = "\n".join(line.render() for line in lines)
+    assert "proxy-pass-42" not in text and f"http://proxy:***@{host}" in text

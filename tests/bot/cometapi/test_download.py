@@ -203,3 +203,46 @@ async def test_download_timeout(
     with pytest.raises(NetworkError) as caught:
         await client.download(f"{slow_files.base_url}/files/x/0.png", timeout=0.1)
     assert "timed out" in caught.value.message
+
+
+async def test_a_pixel_bomb_is_refused_from_its_header_before_any_decode(
+    fake: FakeCometAPI, clock: ManualClock, make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 0.14 MB PNG of 12,000 x 12,000 is a too_large DownloadError; no pixel is decoded."""
+    from PIL import ImageFile
+
+    decoded: list[object] = []
+    real_load = ImageFile.ImageFile.load
+
+    def load(self: ImageFile.ImageFile) -> object:
+        decoded.append(self.size)
+        return real_load(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", load)
+    fake.set_model_behaviour(SCHNELL, output_kind="bomb")
+    client = make_client()
+    url = await _output(fake, clock, client)
+    with pytest.raises(DownloadError) as caught:
+        await client.download(url)
+    assert caught.value.reason == "too_large"
+    assert "megapixels" in caught.value.message
+    assert decoded == []
+
+
+@pytest.mark.parametrize(("width", "accepted"), [(8000, True), (8001, False)])
+async def test_the_pixel_limit_is_40_megapixels(
+    fake: FakeCometAPI, clock: ManualClock, make_client: MakeClient, width: int, accepted: bool
+) -> None:
+    """8000 x 5000 (exactly 40 MP) is decoded and accepted; one column more is refused."""
+    from tests.fakes.cometapi import blank_png
+
+    client = make_client()
+    url = await _output(fake, clock, client)
+    fake.fail_next(1, 200, blank_png(width, 5000), route="files")
+    if accepted:
+        image = await client.download(url)
+        assert (image.width, image.height) == (8000, 5000)
+    else:
+        with pytest.raises(DownloadError) as caught:
+            await client.download(url)
+        assert caught.value.reason == "too_large"

@@ -176,3 +176,16 @@ async def test_stored_terms_the_engine_refuses_are_posted_once_in_the_servers_la
     lines = notices[0].embeds[0]["description"].splitlines()[2:]
     unsupported = text(stack, "settings.blocked_terms.pattern_unsupported", "ja")
     assert lines == [f"• `/(ab)\\1/` — {unsupported}", f"• `/(?<!x)yz/` — {unsupported}"]
+
+
+async def test_a_prompt_with_markdown_reaches_moderators_as_text(stack: Stack) -> None:
+    """The log channel shows a spoiler or masked-link prompt escaped, so nothing is hidden."""
+    from tests.fakes.discord.markdown import rendered_markdown
+
+    await _set_log_channel(stack)
+    prompt = "||[claim](https://example.invalid)|| # loud"
+    await _generate(stack, stack.discord.users.member, prompt, 1)
+    (post,) = _log_posts(stack)
+    fields = {f["name"]: f["value"] for f in post.embeds[0]["fields"]}
+    shown = fields[text(stack, "log.prompt")]
+    assert rendered_markdown(shown) == [] and shown.replace("\\", "") == prompt

@@ -120,3 +120,16 @@ def test_server_lists_counts_most_frequent_first_and_the_forgotten_in_the_footer
     assert got[t(EN, "usage.top_models")] == "—"
     assert embed.footer.text == t(EN, "usage.forgotten", images=3, requests=2)
     assert failure_label(messages, EN, "safety") == "`safety`"
+
+
+def test_model_names_and_unknown_codes_show_as_text(messages: Messages) -> None:
+    """A model name or a code with markdown in it is listed as text, not rendered."""
+    from tests.fakes.discord.markdown import rendered_markdown
+
+    hostile = "[free](https://evil.invalid)||x||"
+    summary = user_usage(1)
+    summary = UserUsage(**{**summary.__dict__, "per_model": (ModelUsage(hostile, 1, 2, 1.0),)})
+    embed = me_embed(messages, load_catalog(), EN, summary)
+    models = fields(embed)[messages.t(EN, "usage.top_models")]
+    assert "free" in models and rendered_markdown(models) == []
+    assert reason_label(messages, EN, "brand_new_[x](https://e.invalid)").startswith("`")

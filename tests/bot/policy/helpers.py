@@ -75,5 +75,6 @@ def make_admission(
         user_max_active_jobs=limits.get("user_max_active_jobs", 0),
         bot_daily_limit=limits.get("bot_daily_limit", 0),
         allow_dms=allow_dms,
+        guild_max_active_jobs=limits.get("guild_max_active_jobs", 0),
     )
     return Admission(store=jobs, config=config, defaults=defaults, clock=clock)

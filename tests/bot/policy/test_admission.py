@@ -204,6 +204,32 @@ async def test_active_job_cap_counts_queued_to_delivering(
     await assert_accepted(await admit(adm), jobs)
 
 
+async def test_server_active_job_cap_refuses_at_the_boundary_and_frees_on_finish(
+    jobs: JobStore, config: GuildConfigStore, clock: FakeClock
+) -> None:
+    """GUILD_MAX_ACTIVE_JOBS caps one server's queued plus running jobs; others and DMs go on."""
+    adm = make_admission(jobs, config, clock, guild_max_active_jobs=2)
+    first = await assert_accepted(await admit(adm, user=1), jobs)
+    await assert_accepted(await admit(adm, user=2), jobs)
+    await jobs.transition(first.id, JobStatus.RUNNING, prediction_id="p1")
+    refusal = await assert_refused(await admit(adm, user=3), "guild_active_jobs", jobs)
+    assert refusal.params == {"limit": 2, "active": 2}
+    assert json.loads(refusal.job.refusal_detail or "{}") == {"active": 2, "limit": 2}
+    await assert_accepted(await admit(adm, user=3, guild=OTHER_GUILD), jobs)
+    await assert_accepted(await admit(adm, user=3, guild=None, channel=None), jobs)
+    await jobs.transition(first.id, JobStatus.SUCCEEDED)
+    await assert_accepted(await admit(adm, user=3), jobs)
+
+
+async def test_no_server_cap_by_default(
+    jobs: JobStore, config: GuildConfigStore, clock: FakeClock
+) -> None:
+    """GUILD_MAX_ACTIVE_JOBS=0 (the default) never refuses, however busy the server is."""
+    adm = make_admission(jobs, config, clock)
+    for user in range(1, 13):
+        await assert_accepted(await admit(adm, user=user), jobs)
+
+
 async def test_two_concurrent_admits_at_the_boundary_are_admitted_once(
     jobs: JobStore, config: GuildConfigStore, clock: FakeClock
 ) -> None:

@@ -131,3 +131,31 @@ async def test_an_operator_block_applies_to_the_next_request_in_another_process(
         assert isinstance(await adm.admit(new_job(user=1), ctx), Job)
     finally:
         await cli.close()
+
+
+async def test_server_active_jobs_cap_holds_across_processes(database: Database) -> None:
+    """GUILD_MAX_ACTIVE_JOBS: members racing on two connections never pass the server's cap."""
+    clock = FakeClock()
+    second = await open_database(url_of(database))
+    try:
+        adms = [
+            make_admission(
+                JobStore(d, clock), GuildConfigStore(d, clock), clock, guild_max_active_jobs=3
+            )
+            for d in (database, second)
+        ]
+        results = await asyncio.gather(
+            *(
+                adms[user % 2].admit(
+                    new_job(user=user, guild=GUILD),
+                    RequestContext(user_id=user, guild_id=GUILD, channel_id=CHANNEL),
+                )
+                for user in range(1, 11)
+            )
+        )
+        assert sum(isinstance(r, Job) for r in results) == 3
+        refused = [r for r in results if not isinstance(r, Job)]
+        assert {r.reason for r in refused} == {"guild_active_jobs"}
+        assert {r.params["limit"] for r in refused} == {3}
+    finally:
+        await second.close()

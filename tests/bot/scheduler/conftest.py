@@ -19,6 +19,7 @@ from bot.jobs import (
     DeliveryReceipt,
     Job,
     JobEvent,
+    JobStatus,
     NewJob,
 )
 from bot.scheduler import JobScheduler, SchedulerConfig
@@ -212,6 +213,44 @@ def store(db: Database, clock: FastClock) -> JobStore:
 @pytest.fixture
 def presenter(clock: FastClock) -> RecordingPresenter:
     return RecordingPresenter(clock)
+
+
+class FlakyStore(JobStore):
+    """The real JobStore (a thin wrapper: same database, same SQL) whose writes fail on cue,
+    as a full disk or a lost database connection would.
+
+    `fail(to, times=n, when=...)`: the next n transitions to `to` (whose fields satisfy
+    `when`) raise before reaching the database; `to=None` fails `update()` instead.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._rules: list[list[Any]] = []  # [to, times left, when]
+        self.failures = 0
+
+    def fail(
+        self,
+        to: JobStatus | None,
+        *,
+        times: int = 1,
+        when: Callable[[dict[str, Any]], bool] = lambda fields: True,
+    ) -> None:
+        self._rules.append([to, times, when])
+
+    def _maybe_fail(self, to: JobStatus | None, fields: dict[str, Any]) -> None:
+        for rule in self._rules:
+            if rule[0] is to and rule[1] > 0 and rule[2](fields):
+                rule[1] -= 1
+                self.failures += 1
+                raise RuntimeError("database or disk is full")
+
+    async def transition(self, job_id: int, to: JobStatus, **kwargs: Any) -> Job | None:
+        self._maybe_fail(to, kwargs)
+        return await super().transition(job_id, to, **kwargs)
+
+    async def update(self, job_id: int, **fields: Any) -> Job | None:
+        self._maybe_fail(None, fields)
+        return await super().update(job_id, **fields)
 
 
 MakeScheduler = Callable[..., JobScheduler]

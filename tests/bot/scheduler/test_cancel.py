@@ -6,12 +6,19 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
+import pytest
 
 from bot.cometapi import ClientTuning, PredictionClient
-from bot.jobs import CancelResult, JobEvent, JobStatus
+from bot.jobs import CancelResult, Job, JobEvent, JobStatus
 from bot.scheduler import JobScheduler, SchedulerConfig
 from bot.storage.jobs import JobStore
-from tests.bot.scheduler.conftest import AddJob, FastClock, MakeScheduler, RecordingPresenter
+from tests.bot.scheduler.conftest import (
+    AddJob,
+    FastClock,
+    FlakyStore,
+    MakeScheduler,
+    RecordingPresenter,
+)
 from tests.fakes.cometapi import FakeCometAPI
 
 
@@ -211,3 +218,42 @@ async def test_create_that_may_have_arrived_is_not_repeated(
     assert done.prediction_id is None and done.notified
     assert len(fake.requests_for("create")) == 1
     assert len(fake.predictions) == 1  # the provider did get it: exactly why we do not retry
+
+
+async def test_a_cancel_that_cannot_be_recorded_strands_nothing(
+    store: JobStore,
+    make_scheduler: MakeScheduler,
+    add_job: AddJob,
+    presenter: RecordingPresenter,
+    fake: FakeCometAPI,
+) -> None:
+    """Canceled at the provider, but the write fails for good: the canceler hears the error,
+    the slot is free, and the job (let go, its lease lapsing) is taken over and ends
+    "canceled by the provider", its member told once."""
+    fake.set_model_behaviour("test/slow", duration=100.0)
+    flaky = FlakyStore(store.db, store.clock)
+    flaky.fail(JobStatus.CANCELED, times=2)
+    scheduler = make_scheduler(
+        store=flaky, max_concurrent=1, delivery_retries=1, retry_backoff=0.1, lease_seconds=3.0
+    )
+    await scheduler.start()
+    job, after = await add_job(model="test/slow"), await add_job(user_id=2)
+    await scheduler.enqueue(job)
+    await scheduler.enqueue(after)
+    await started(scheduler, job.id)
+    with pytest.raises(RuntimeError):
+        await scheduler.cancel(job.id, by_user_id=99)
+    assert (await scheduler.wait_for_job(after.id)).status is JobStatus.SUCCEEDED  # slot freed
+    done = await wait_status(store, job.id, JobStatus.CANCELED)
+    assert done.error_kind == "canceled_by_provider"
+    await scheduler.wait_idle()
+    assert [j.id for j in presenter.finished] == [job.id]
+
+
+async def wait_status(store: JobStore, job_id: int, status: JobStatus) -> Job:
+    for _ in range(400):
+        job = await store.get(job_id)
+        if job is not None and job.status is status:
+            return job
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"job {job_id} never became {status.value}")

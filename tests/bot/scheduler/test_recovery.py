@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from typing import Any
 
 import aiohttp
 
@@ -18,6 +17,7 @@ from tests.bot.scheduler.conftest import (
     SCHNELL,
     AddJob,
     FastClock,
+    FlakyStore,
     MakeScheduler,
     RecordingPresenter,
     seen,
@@ -315,18 +315,6 @@ async def test_leases_are_claimed_renewed_and_released(
     assert released.lease_expires_at is not None and released.lease_expires_at <= clock.now()
 
 
-class FlakyStore(JobStore):
-    """A JobStore whose next transition to `fail_on` raises, as a full disk would."""
-
-    fail_on: JobStatus | None = None
-
-    async def transition(self, job_id: int, to: JobStatus, **kwargs: Any) -> Job | None:
-        if to is self.fail_on:
-            self.fail_on = None
-            raise RuntimeError("database or disk is full")
-        return await super().transition(job_id, to, **kwargs)
-
-
 async def test_a_failed_write_frees_the_slot_and_the_job_resumes_after_a_restart(
     store: JobStore,
     make_scheduler: MakeScheduler,
@@ -334,10 +322,11 @@ async def test_a_failed_write_frees_the_slot_and_the_job_resumes_after_a_restart
     presenter: RecordingPresenter,
     fake: FakeCometAPI,
 ) -> None:
-    """A failed write frees the job's slot without losing it: the next start delivers it."""
+    """A write that fails for good (past its retries) frees the job's slot without losing
+    it: the next start delivers it."""
     flaky = FlakyStore(store.db, store.clock)
-    flaky.fail_on = JobStatus.DELIVERING
-    first = make_scheduler(store=flaky, max_concurrent=1)
+    flaky.fail(JobStatus.DELIVERING, times=3)
+    first = make_scheduler(store=flaky, max_concurrent=1, delivery_retries=2, retry_backoff=0.1)
     await first.start()
     broken, other = await add_job(), await add_job(user_id=2)
     await first.enqueue(broken)

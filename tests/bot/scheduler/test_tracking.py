@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import math
 
 import pytest
 
 from bot.jobs import JobEvent, JobStatus, NewJob
 from bot.storage.jobs import JobStore
-from tests.bot.scheduler.conftest import AddJob, FastClock, MakeScheduler, RecordingPresenter
+from tests.bot.scheduler.conftest import (
+    AddJob,
+    FastClock,
+    FlakyStore,
+    MakeScheduler,
+    RecordingPresenter,
+)
 from tests.fakes.cometapi import FakeCometAPI
 
 SHORT, LONG = "test/short", "test/long"
@@ -233,3 +240,76 @@ async def test_polls_run_concurrently(
             break
     assert len(fake.requests_for("get")) == 3
     assert math.isfinite(scheduler.stats.polls) and scheduler.stats.polls == 3
+
+
+def _id_write(fields: dict[str, object]) -> bool:
+    """The write right after the create: the prediction id going into the row."""
+    return "prediction_id" in fields
+
+
+async def test_a_prediction_whose_id_cannot_be_written_is_canceled_and_its_job_fails(
+    store: JobStore,
+    make_scheduler: MakeScheduler,
+    add_job: AddJob,
+    presenter: RecordingPresenter,
+    fake: FakeCometAPI,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The id write fails once: the id is logged at ERROR, the prediction canceled, the job
+    `failed`/internal with its id kept, the member told, and the slot free for the next job."""
+    flaky = FlakyStore(store.db, store.clock)
+    flaky.fail(JobStatus.RUNNING, when=_id_write)
+    scheduler = make_scheduler(store=flaky, max_concurrent=1)
+    await scheduler.start()
+    job = await add_job()
+    with caplog.at_level(logging.ERROR, logger="bot.scheduler.tracking"):
+        await scheduler.enqueue(job)
+        done = await scheduler.wait_for_job(job.id)
+    assert done.status is JobStatus.FAILED and done.error_kind == "internal"
+    (created,) = fake.predictions
+    assert done.prediction_id == created and created in (done.error_message or "")
+    assert fake.status(created) == "canceled"
+    assert [r.path for r in fake.requests_for("cancel")] == [
+        f"/replicate/v1/predictions/{created}/cancel"
+    ]
+    assert any(
+        r.levelno == logging.ERROR and f"job {job.id}:" in r.message and created in r.message
+        for r in caplog.records
+    )
+    assert done.notified and [j.error_kind for j in presenter.finished] == ["internal"]
+    assert scheduler.in_flight == 0
+    nxt = await add_job(user_id=2)
+    await scheduler.enqueue(nxt)
+    assert (await scheduler.wait_for_job(nxt.id)).status is JobStatus.SUCCEEDED
+
+
+async def test_with_the_database_down_for_good_the_job_is_ended_at_the_next_start(
+    store: JobStore,
+    make_scheduler: MakeScheduler,
+    add_job: AddJob,
+    presenter: RecordingPresenter,
+    fake: FakeCometAPI,
+) -> None:
+    """Where the guarantee stops: no write lands, so the prediction is canceled and the job is
+    let go; it stays `submitting` until a start (or a takeover) ends it and tells the member."""
+    flaky = FlakyStore(store.db, store.clock)
+    flaky.fail(JobStatus.RUNNING, when=_id_write)
+    flaky.fail(JobStatus.FAILED, times=3)
+    first = make_scheduler(store=flaky, delivery_retries=2, retry_backoff=0.1)
+    await first.start()
+    job = await add_job()
+    await first.enqueue(job)
+    await first.wait_for_job(job.id)
+    (created,) = fake.predictions
+    assert fake.status(created) == "canceled" and flaky.failures == 4
+    stuck = await store.get(job.id)
+    assert stuck is not None and stuck.status is JobStatus.SUBMITTING
+    assert first.in_flight == 0 and presenter.finished == []
+    await first.stop()
+
+    second = make_scheduler()
+    await second.start()
+    done = await second.wait_for_job(job.id)
+    assert done.status is JobStatus.FAILED and done.error_kind == "interrupted"
+    assert done.notified and [j.id for j in presenter.finished] == [job.id]
+    assert len(fake.requests_for("create")) == 1  # never sent twice
