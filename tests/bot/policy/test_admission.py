@@ -208,7 +208,7 @@ async def test_server_active_job_cap_refuses_at_the_boundary_and_frees_on_finish
     jobs: JobStore, config: GuildConfigStore, clock: FakeClock
 ) -> None:
     """GUILD_MAX_ACTIVE_JOBS caps one server's queued plus running jobs; others and DMs go on."""
-    adm = make_admission(jobs, config, clock, guild_max_active_jobs=2)
+    adm = make_admission(jobs, config, clock, guild_max_active_jobs=2, allow_dms=True)
     first = await assert_accepted(await admit(adm, user=1), jobs)
     await assert_accepted(await admit(adm, user=2), jobs)
     await jobs.transition(first.id, JobStatus.RUNNING, prediction_id="p1")
