@@ -241,7 +241,7 @@ class DiscordPresenter:
     # -- the rungs: each returns the message, or None to hand over to the next --------------
 
     def _token_usable(self, job: Job) -> bool:
-        if not (job.interaction_token and job.application_id and job.message_id):
+        if not (job.interaction_token and job.application_id):
             return False
         expires = job.token_expires_at or 0
         return time.time() < expires - self.token_margin
@@ -256,16 +256,15 @@ class DiscordPresenter:
         job = attempt.job
         if not self._token_usable(job):
             return None
-        assert job.application_id and job.interaction_token and job.message_id
+        assert job.application_id and job.interaction_token
         webhook = discord.Webhook.partial(
             job.application_id, job.interaction_token, client=self.client
         )
+        # A process that stopped between answering the command and writing the pending
+        # message's id left none: the token still names that message as its original response.
+        target: Any = job.message_id or "@original"
         try:
-            return await webhook.edit_message(
-                job.message_id,
-                content=None,
-                **self._payload(attempt),
-            )
+            return await webhook.edit_message(target, content=None, **self._payload(attempt))
         except discord.HTTPException as exc:
             if exc.code in GONE_CODES:
                 attempt.message_gone = True

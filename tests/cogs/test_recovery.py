@@ -32,3 +32,27 @@ async def test_running_and_queued_jobs_survive_a_restart(stack_factory) -> None:
         r for r in fake.requests if r.method == "PATCH" and r.files and "/messages/" in r.path
     ]
     assert len(result_edits) == 2  # each result uploaded exactly once
+
+
+async def test_a_job_whose_message_id_was_never_written_still_lands_in_its_message(
+    stack_factory,  # type: ignore[no-untyped-def]
+) -> None:
+    """A process that died between answering the command and writing the pending message's id
+    leaves a job without one: the next bot still edits that message (through the token's
+    original response), records its id, and posts nothing new."""
+    stack: Stack = await stack_factory(api_kwargs={"duration": 1.5})
+    fake = stack.discord
+    asked = await fake.slash("imagine", prompt="a lost id", user=fake.users.member)
+    await asked.wait_callback()
+    await stack.wait_job(1, "running")
+    async with stack.services.db.transaction() as tx:  # as if the write never happened
+        await tx.execute("UPDATE jobs SET message_id = NULL WHERE id = 1")
+
+    await stack.restart()
+
+    job = await stack.wait_job(1, "succeeded")
+    message = asked.original_message
+    assert len(message.attachments) == 1
+    assert job.result_message_id == message.id and job.delivery_method == "token"
+    posted = [r for r in fake.requests if r.method == "POST" and r.path.endswith("/messages")]
+    assert posted == []  # no new message in the channel
