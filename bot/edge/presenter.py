@@ -212,12 +212,17 @@ class DiscordPresenter:
             raise DeliveryError(
                 f"network: {exc}", permanent=False, kind="delivery_failed"
             ) from None
+        changes: dict[str, Any] = {}
         if fresh.interaction_token:
             # The user has the final state: the token (a 15-minute credential) is not kept.
+            changes["interaction_token"] = None
+        if message is not None and method == "token" and not fresh.message_id:
+            changes["message_id"] = message.id  # the id that was never written is known now
+        if changes:
             # Best effort: a failed write must not turn a shown result into a failed one
             # (the token expires anyway, and retention erases it).
             try:
-                await self.services.jobs.update(job.id, interaction_token=None)
+                await self.services.jobs.update(job.id, **changes)
             except Exception as exc:
                 log.warning("job %d: could not forget its interaction token (%r)", job.id, exc)
         attachments = (

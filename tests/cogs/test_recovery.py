@@ -54,5 +54,6 @@ async def test_a_job_whose_message_id_was_never_written_still_lands_in_its_messa
     message = asked.original_message
     assert len(message.attachments) == 1
     assert job.result_message_id == message.id and job.delivery_method == "token"
+    assert job.message_id == message.id
     posted = [r for r in fake.requests if r.method == "POST" and r.path.endswith("/messages")]
     assert posted == []  # no new message in the channel
