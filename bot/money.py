@@ -83,7 +83,8 @@ class Spend:
         """`$1.23`, or `$1.23 + 4 jobs of unknown price` (English: the CLI and logs)."""
         if not self.unknown_jobs:
             return format_usd(self.micros)
-        return f"{format_usd(self.micros)} + {self.unknown_jobs} of unknown price"
+        jobs = "job" if self.unknown_jobs == 1 else "jobs"
+        return f"{format_usd(self.micros)} + {self.unknown_jobs} {jobs} of unknown price"
 
 
 __all__ = [

@@ -135,8 +135,8 @@ async def run_usage(
         )
     if total.spend.unknown_jobs:
         print(
-            f"{total.spend.unknown_jobs} jobs used models without a price; set their price in"
-            " MODELS_FILE to count them.",
+            f"Jobs of models without a price: {total.spend.unknown_jobs}; add those models'"
+            " prices to MODELS_FILE to count them.",
             file=out,
         )
     return 0

@@ -65,5 +65,5 @@ def test_spend_keeps_jobs_of_unknown_price_beside_the_known_sum() -> None:
     """Adding spends adds both parts; the text never turns unknown into $0."""
     total = Spend(1_230_000, 1) + Spend(0, 3)
     assert total == Spend(1_230_000, 4)
-    assert total.text == "$1.23 + 4 of unknown price"
+    assert total.text == "$1.23 + 4 jobs of unknown price"
     assert Spend(500_000).text == "$0.50"
