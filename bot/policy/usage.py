@@ -2,7 +2,8 @@
 
 The figures come straight from the jobs table (`bot.storage.usage_reports` holds the SQL);
 what forgotten users left behind is reported apart, as anonymous totals, so server totals stay
-honest without naming anyone.
+honest without naming anyone. Spend (docs/decisions/024) is the known dollars beside the jobs
+of unknown price (`bot.money.Spend`); a month's spend counts as its budget does.
 """
 
 from __future__ import annotations
