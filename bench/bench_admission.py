@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.bench_admission [--admits 2000] [--history 10000] [--users 50]
         [--terms 100] [--concurrency 1,8] [--daily 1000] [--cooldown 0] [--db PATH]
-        [--guilds 1] [--bot-daily 0] [--url DATABASE_URL]
+        [--guilds 1] [--bot-daily 0] [--bot-budget 0] [--guild-budget 0] [--url DATABASE_URL]
 
 Admission runs before Discord's acknowledgement, so each decision must stay far below
 Discord's 3-second window; the target is well under 5 ms on a warm file. The file is filled
@@ -16,7 +16,10 @@ blocked term).
 
 `--guilds N` spreads the requests over N servers, so concurrent admissions do not all wait for
 one server's lock; `--bot-daily N` sets BOT_DAILY_LIMIT, whose lock every admission shares (set
-it high enough that nothing is refused to see its cost alone); `--url` runs on another
+it high enough that nothing is refused to see its cost alone); `--bot-budget USD` sets
+BOT_MONTHLY_BUDGET (the same lock, plus the month's spend) and `--guild-budget USD` each
+server's monthly budget (the month's spend under the server's lock): with either, every
+request is priced at $0.003 an image and the history carries costs; `--url` runs on another
 database, e.g. a throwaway PostgreSQL one (its tables are filled, so use an empty database).
 """
 
@@ -31,6 +34,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 
 from bot.clock import SystemClock
@@ -73,12 +77,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--cooldown", type=int, default=0, help="cooldown seconds (0)")
     parser.add_argument("--guilds", type=int, default=1, help="servers the requests spread over")
     parser.add_argument("--bot-daily", type=int, default=0, help="BOT_DAILY_LIMIT (0: none)")
+    parser.add_argument("--bot-budget", default="0", help="BOT_MONTHLY_BUDGET in USD (0: none)")
+    parser.add_argument(
+        "--guild-budget", default="0", help="each server's monthly budget in USD (0: none)"
+    )
     parser.add_argument("--url", default=None, help="DATABASE_URL (default: a temp SQLite file)")
     parser.add_argument("--seed", type=int, default=7)
     return parser.parse_args(argv)
 
 
-def new_job(rng: random.Random, user: int, guild: int = GUILD) -> NewJob:
+# $0.003 an image, in micro-dollars: only with a budget (older code has no price on NewJob).
+PRICE = {"price_micros": 3_000, "price_unit": "image"}
+
+
+def new_job(rng: random.Random, user: int, guild: int = GUILD, *, priced: bool = False) -> NewJob:
     words = rng.sample(WORDS, 4)
     if rng.random() < 0.05:
         words.append(f"blocked{rng.randrange(10)}")
@@ -93,31 +105,43 @@ def new_job(rng: random.Random, user: int, guild: int = GUILD) -> NewJob:
         prompt=prompt,
         input={"prompt": prompt, "num_outputs": count},
         image_count=count,
+        **(PRICE if priced else {}),  # type: ignore[arg-type]
     )
 
 
-async def fill_history(db: Database, count: int, users: int, rng: random.Random) -> None:
+async def fill_history(
+    db: Database, count: int, users: int, rng: random.Random, *, priced: bool = False
+) -> None:
     now = time.time()
     statuses = ["succeeded"] * 8 + ["failed", "refused", "canceled"]
     async with db.transaction() as tx:
         for _ in range(count):
             created = now - rng.uniform(0, 30 * 86_400)
             status = rng.choice(statuses)
-            await tx.execute(
-                "INSERT INTO jobs (status, kind, user_id, guild_id, channel_id, model, prompt,"
-                " input_json, image_count, prediction_id, created_at, updated_at)"
-                " VALUES (?, 'imagine', ?, ?, ?, 'black-forest-labs/flux-schnell', 'old',"
-                " ?, ?, ?, ?, ?)",
+            images = rng.randint(1, 4)
+            ran = status not in ("refused", "canceled")
+            columns = (
+                "status, kind, user_id, guild_id, channel_id, model, prompt, input_json,"
+                " image_count, prediction_id, created_at, updated_at"
+            )
+            values: list[object] = [
                 status,
                 rng.randrange(users * 4),
                 GUILD,
                 CHANNEL,
                 json.dumps({"prompt": "old"}),
-                rng.randint(1, 4),
-                None if status in ("refused", "canceled") else f"p{rng.random()}",
+                images,
+                f"p{rng.random()}" if ran else None,
                 created,
                 created,
+            ]
+            if priced:  # only on a schema with costs (migration 080)
+                columns += ", cost_micros"
+                values.append(3_000 * images if ran else 0)
+            marks = "?, 'imagine', ?, ?, ?, 'black-forest-labs/flux-schnell', 'old'" + ", ?" * (
+                len(values) - 4
             )
+            await tx.execute(f"INSERT INTO jobs ({columns}) VALUES ({marks})", *values)
 
 
 async def run_level(
@@ -133,7 +157,7 @@ async def run_level(
         guild = GUILD + rng.randrange(args.guilds)
         ctx = RequestContext(user_id=user, guild_id=guild, channel_id=CHANNEL)
         start = time.perf_counter()
-        result = await admission.admit(new_job(rng, user, guild), ctx)
+        result = await admission.admit(new_job(rng, user, guild, priced=args.priced), ctx)
         latencies.append(time.perf_counter() - start)
         if isinstance(result, Job):
             accepted += 1
@@ -165,13 +189,22 @@ async def main(argv: Sequence[str] | None = None) -> None:
         try:
             clock = SystemClock()
             config = GuildConfigStore(db, clock)
-            await fill_history(db, args.history, args.users, rng)
+            args.priced = args.bot_budget != "0" or args.guild_budget != "0"
+            await fill_history(db, args.history, args.users, rng, priced=args.priced)
             for guild in range(GUILD, GUILD + args.guilds):
                 for i in range(args.terms):
                     await config.add_blocked_term(guild, f"blocked{i}")
                 await config.set_allowed_channels(guild, [CHANNEL])
-            # BOT_DAILY_LIMIT only when asked, so this file also runs against older code.
-            bot_daily = {"bot_daily_limit": args.bot_daily} if args.bot_daily else {}
+                if args.guild_budget != "0":
+                    micros = int(Decimal(args.guild_budget) * 1_000_000)
+                    await config.set_budget(guild, "monthly", micros)
+            # BOT_DAILY_LIMIT and budgets only when asked, so this file also runs against
+            # older code.
+            bot_daily: dict[str, object] = (
+                {"bot_daily_limit": args.bot_daily} if args.bot_daily else {}
+            )
+            if args.bot_budget != "0":
+                bot_daily["bot_monthly_budget"] = Decimal(args.bot_budget)
             admission = Admission(
                 store=JobStore(db, clock),
                 config=config,
@@ -189,10 +222,13 @@ async def main(argv: Sequence[str] | None = None) -> None:
             # Warm up: page cache, compiled terms, prepared statements.
             for _ in range(50):
                 user = 1_000 + rng.randrange(args.users)
-                await admission.admit(new_job(rng, user), RequestContext(user, GUILD, CHANNEL))
+                await admission.admit(
+                    new_job(rng, user, priced=args.priced), RequestContext(user, GUILD, CHANNEL)
+                )
             print(
                 f"{args.history} past jobs, {args.terms} blocked terms, {args.users} users, "
                 f"{args.guilds} servers, BOT_DAILY_LIMIT {args.bot_daily}, "
+                f"BOT_MONTHLY_BUDGET {args.bot_budget}, server budget {args.guild_budget}, "
                 f"{args.admits} admits per level, {db.dialect} {args.url or path}"
             )
             print(

@@ -1,5 +1,5 @@
-"""`python -m bot [run|sync|check [--online]|health|generate|block|unblock|blocked]`: parse,
-load the settings, dispatch.
+"""`python -m bot [run|sync|check [--online]|health|generate|block|unblock|blocked|usage]`:
+parse, load the settings, dispatch.
 
 The composition root of the running bot is `bot.edge.runner`; the commands that need no
 Discord live in `bot.cli`.
@@ -12,6 +12,7 @@ import asyncio
 import os
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
@@ -24,13 +25,15 @@ from bot.cli.blocks import run_blocks
 from bot.cli.check import check, load_catalog_or_stop
 from bot.cli.generate import run_generate
 from bot.cli.online import run_online_checks
+from bot.cli.usage import run_usage
 from bot.errors import StartupError
 from bot.imagework import install_image_limits
 from bot.logging_setup import configure_logging
+from bot.money import usd_to_micros
 from bot.settings import Settings, SettingsError, load_settings
 
 # Commands that work without a Discord token: the database and the API key are enough.
-NO_DISCORD = ("generate", "block", "unblock", "blocked")
+NO_DISCORD = ("generate", "block", "unblock", "blocked", "usage")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     unblock = sub.add_parser("unblock", help="lift the operator's block of a user")
     unblock.add_argument("user_id", metavar="USER_ID", help="the user's Discord id")
     sub.add_parser("blocked", help="list the users the operator blocked")
+    usage = sub.add_parser(
+        "usage", help="spend and image totals per server for one month (UTC), from the database"
+    )
+    usage.add_argument("--month", metavar="YYYY-MM", help="which month (default: this one)")
     gen = sub.add_parser("generate", help="run one prediction from the terminal (no Discord)")
     gen.add_argument("prompt")
     gen.add_argument("--model", help="model id (default: DEFAULT_MODEL)")
@@ -107,6 +114,17 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
                     command,
                     user_id=getattr(args, "user_id", None),
                     reason=getattr(args, "reason", None),
+                    out=out,
+                    err=sys.stderr,
+                )
+            )
+        if command == "usage":
+            return asyncio.run(
+                run_usage(
+                    settings.database_url,
+                    month=args.month,
+                    bot_budget_micros=usd_to_micros(settings.bot_monthly_budget),
+                    now=time.time(),
                     out=out,
                     err=sys.stderr,
                 )

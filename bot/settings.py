@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlparse
 
+from bot.money import micros_to_usd, parse_budget
 from bot.redact import mask_url, mask_urls_in, password_forms
 
 SUPPORTED_DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres")
@@ -66,6 +68,9 @@ class Settings:
     user_cooldown_seconds: int = 0
     # The operator's ceiling for the whole bot: images per UTC day, every server and DM; 0 = none.
     bot_daily_limit: int = 0
+    # The operator's ceiling on money: USD the whole bot may spend per calendar month (UTC),
+    # whole cents; 0 = none. Every server's own budget stays within it.
+    bot_monthly_budget: Decimal = Decimal(0)
     # The image commands are offered in DMs with the bot only when the operator says so.
     allow_dms: bool = False
     job_timeout_seconds: int = 600
@@ -160,6 +165,22 @@ def _flag(env: Mapping[str, str], name: str, default: bool, meaning: str) -> boo
     if raw.lower() in _FALSE:
         return False
     raise SettingsError(name, f"{name} must be 1 ({meaning}) or 0 (got {raw!r}).")
+
+
+def _budget(env: Mapping[str, str], name: str) -> Decimal:
+    """An amount of US dollars with at most cents, 0 (the default) for none."""
+    raw = _get(env, name)
+    if raw is None:
+        return Decimal(0)
+    try:
+        micros = parse_budget(raw)
+    except ValueError:
+        raise SettingsError(
+            name,
+            f"{name} must be an amount in US dollars with at most cents, such as 25 or 12.50, "
+            f"or 0 for no budget (got {raw!r}).",
+        ) from None
+    return micros_to_usd(micros)
 
 
 def _snowflake(env: Mapping[str, str], name: str) -> int | None:
@@ -357,6 +378,7 @@ def load_settings(env: Mapping[str, str], *, require_discord: bool = True) -> Se
         guild_daily_limit=_int(env, "GUILD_DAILY_LIMIT", 0),
         user_cooldown_seconds=_int(env, "USER_COOLDOWN_SECONDS", 0),
         bot_daily_limit=_int(env, "BOT_DAILY_LIMIT", 0),
+        bot_monthly_budget=_budget(env, "BOT_MONTHLY_BUDGET"),
         allow_dms=_flag(
             env, "ALLOW_DMS", False, "the image commands also work in DMs with the bot"
         ),

@@ -1,7 +1,8 @@
 """/settings: a server's policy (Manage Server only). Parse, call GuildConfigStore, render.
 
 The command tree is assembled here, in the order Discord shows it: the subgroups (their
-commands in `_settings_lists` and `_settings_moderation`), then the subcommands below. Every
+commands in `_settings_lists`, `_settings_moderation` and `_settings_budget`), then the
+subcommands below. Every
 subcommand is refused in code for members without Manage Server (`require_manage_server` runs
 before any option is read, as the cog's check and as each subgroup's); `default_permissions`
 only hides the command.
@@ -25,6 +26,7 @@ from bot.edge.settings_view import (
 )
 from bot.errors import UserFacingError
 from bot.storage.guild_config import LIMIT_KINDS, GuildConfigError
+from cogs._settings_budget import Budget
 from cogs._settings_common import cmd, guild_of, name, opt, reply, require_manage_server, store_of
 from cogs._settings_lists import Channels, Roles
 from cogs._settings_moderation import BlockedTerms, LogChannel
@@ -82,6 +84,9 @@ class Settings(commands.Cog):
     log_channel = LogChannel(
         **cmd("log_channel", "log-channel", "A channel where moderators see every generation"),
         parent=settings,
+    )
+    budget = Budget(
+        **cmd("budget", "budget", "Monthly spending budgets for this server"), parent=settings
     )
 
     def __init__(self, bot: commands.Bot) -> None:

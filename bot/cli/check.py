@@ -34,5 +34,15 @@ def check(settings: Settings, out: TextIO) -> int:
     for name, shown in settings.summary():
         print(f"{name.ljust(width)}  {shown}", file=out)
     print(f"{'MODELS'.ljust(width)}  {len(catalog.models())} in the catalog", file=out)
+    unpriced = [m.id for m in catalog.models() if m.price is None]
+    if settings.bot_monthly_budget and unpriced:
+        # Not an error: the bot runs, but under a budget these models are refused.
+        default = " (DEFAULT_MODEL among them)" if settings.default_model in unpriced else ""
+        print(
+            f"Warning: BOT_MONTHLY_BUDGET is set and {len(unpriced)} models have no price"
+            f"{default}, so requests for them are refused: {', '.join(unpriced)}. Add their"
+            " price (CometAPI's, with the day you read it) in MODELS_FILE.",
+            file=out,
+        )
     print("Configuration OK.", file=out)
     return 0

@@ -1,9 +1,11 @@
 """The moderators' log channel: every finished generation mirrored with Delete / Block buttons.
 
-The mirror listens to the scheduler's events, and to admission's word that some of a server's
+The mirror listens to the scheduler's events, to admission's word that some of a server's
 stored blocked terms could not be compiled (`bot.policy.moderation.TermsSkipped`: patterns
 saved before RE2 that it refuses, or past the size budget), which it posts once so that
-moderators know those terms are not being checked. The listeners only filter and queue; one
+moderators know those terms are not being checked, and to admission's budget notices
+(`bot.policy.budgets.BudgetNotice`: 80 % and 100 % of the server's monthly budget, a model
+refused for having no price), each recorded once a month. The listeners only filter and queue; one
 worker task posts, so a slow or rate-limited log channel never holds up the scheduler's
 event pump (and with it everyone's progress messages). Everything here is best effort: a
 post that fails is logged and dropped, and the user's own delivery is never affected.
@@ -27,12 +29,15 @@ from bot.edge.render import (
     code_span,
     message_link,
     model_label,
+    truncate,
     user_text,
 )
 from bot.edge.settings_view import term_reason_key
 from bot.i18n import resolve_locale
 from bot.jobs.events import FAILED, SUCCEEDED, JobEvent
 from bot.jobs.model import Job
+from bot.money import format_usd
+from bot.policy.budgets import BudgetNotice
 from bot.policy.moderation import TermsSkipped
 
 if TYPE_CHECKING:
@@ -60,7 +65,9 @@ class LogChannelMirror:
         self.client = client
         self.services = services
         self.auth_notice_interval = auth_notice_interval
-        self._queue: asyncio.Queue[JobEvent | TermsSkipped] = asyncio.Queue(maxsize=max_backlog)
+        self._queue: asyncio.Queue[JobEvent | TermsSkipped | BudgetNotice] = asyncio.Queue(
+            maxsize=max_backlog
+        )
         self._worker: asyncio.Task[None] | None = None
         self._unsubscribe: list[Callable[[], None]] = []
         self._auth_noticed: dict[int, float] = {}  # guild id -> monotonic time of the last one
@@ -72,6 +79,7 @@ class LogChannelMirror:
         self._unsubscribe = [
             scheduler.subscribe(self.on_event),
             self.services.admission.terms.subscribe(self.on_terms_skipped),
+            self.services.admission.budgets.subscribe(self.on_budget_notice),
         ]
         if self._worker is None:
             self._worker = asyncio.create_task(self._run(), name="log-channel-mirror")
@@ -121,20 +129,32 @@ class LogChannelMirror:
                 "log channel mirror is behind; skipped terms of %s not posted", notice.guild_id
             )
 
+    def on_budget_notice(self, notice: BudgetNotice) -> None:
+        """Admission's listener (synchronous, after its commit): queue a server's notice."""
+        if notice.guild_id is None:
+            return  # the operator's budget: the core logged it; no server's channel to tell
+        try:
+            self._queue.put_nowait(notice)
+        except asyncio.QueueFull:
+            log.warning("log channel mirror is behind; budget notice of %s lost", notice.guild_id)
+
     async def _run(self) -> None:
         while True:
             item = await self._queue.get()
             try:
                 if isinstance(item, TermsSkipped):
                     await self.post_terms_skipped(item)
+                elif isinstance(item, BudgetNotice):
+                    await self.post_budget_notice(item)
                 else:
                     await self.mirror(item)
             except Exception as exc:
-                what = (
-                    f"the skipped terms of {item.guild_id}"
-                    if isinstance(item, TermsSkipped)
-                    else f"job {item.job.id}"
-                )
+                if isinstance(item, TermsSkipped):
+                    what = f"the skipped terms of {item.guild_id}"
+                elif isinstance(item, BudgetNotice):
+                    what = f"the budget notice {item.key} of {item.guild_id}"
+                else:
+                    what = f"job {item.job.id}"
                 log.warning("%s was not posted to the log channel: %r", what, exc)
             finally:
                 self._queue.task_done()
@@ -220,6 +240,35 @@ class LogChannelMirror:
         embed = discord.Embed(description="\n".join(lines), color=COLOR_FAILED)
         await self._channel(config.log_channel_id, notice.guild_id).send(
             embed=embed, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    async def post_budget_notice(self, notice: BudgetNotice) -> None:
+        """Tell the server's moderators where its monthly budget stands, or which model it
+        refuses for want of a price."""
+        assert notice.guild_id is not None
+        config = await self.services.guild_config.get(notice.guild_id)
+        if not config.log_channel_id:
+            return  # the core logged it; there is nowhere in the server to say it
+        locale = self._locale(notice.guild_id)
+        t = self.services.messages.t
+        if notice.kind == "unpriced":
+            model = model_label(self.services.catalog, notice.model or "")
+            text, color = t(locale, "log.budget_unpriced", model=model), COLOR_FAILED
+        else:
+            figures = {
+                "spent": format_usd(notice.spent),
+                "budget": format_usd(notice.budget),
+                "reset": f"<t:{int(notice.reset)}:D>",
+            }
+            if notice.kind == "80":
+                percent = notice.spent * 100 // notice.budget if notice.budget else 100
+                text = t(locale, "log.budget_80", percent=percent, **figures)
+                color = COLOR_DONE
+            else:
+                text, color = t(locale, "log.budget_100", **figures), COLOR_FAILED
+        await self._channel(config.log_channel_id, notice.guild_id).send(
+            embed=discord.Embed(description=truncate(text, 4096), color=color),
+            allowed_mentions=discord.AllowedMentions.none(),
         )
 
     async def _post_auth_failure(self, job: Job, channel_id: int, locale: str) -> None:

@@ -28,9 +28,10 @@ from bot.edge.components import can_vary, pending_view, result_images, result_vi
 from bot.edge.context import locale_of, request_context, scheduler_of, services_of
 from bot.edge.errors import send_ephemeral
 from bot.edge.lineage import lineage_text
-from bot.edge.render import escape_text, info_embed, message_link, pending_embed
+from bot.edge.render import escape_text, info_embed, message_link, model_label, pending_embed
 from bot.errors import UserFacingError
 from bot.jobs.model import Job, JobStatus, NewJob
+from bot.money import format_usd, usd_to_micros
 
 if TYPE_CHECKING:
     from bot.catalog import Problem
@@ -53,6 +54,8 @@ IMAGE_KINDS = (*EDIT_KINDS, "blend", *VARY_KINDS)
 # first input is looked for up such a chain, at most this far.
 COPY_KINDS = ("reroll", "remix")
 MAX_REROLL_CHAIN = 50
+# Refusal figures in micro-dollars (a budget's), shown as dollars.
+MONEY_PARAMS = ("budget", "spent", "cost")
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,13 @@ def refusal_text(services: Services, locale: str, refusal: Any) -> str:
     for key in ("reset", "retry"):
         if isinstance(params.get(key), int | float):
             params[key] = f"<t:{int(params[key])}:R>"
+    if isinstance(params.get("reset_day"), int | float):  # a budget's: the first of next month
+        params["reset_day"] = f"<t:{int(params['reset_day'])}:D>"
+    for key in MONEY_PARAMS:
+        if isinstance(params.get(key), int):
+            params[key] = format_usd(params[key])
+    if isinstance(params.get("model"), str):
+        params["model"] = model_label(services.catalog, params["model"])
     if "channels" in params:
         params["channels"] = ", ".join(f"<#{c}>" for c in params["channels"]) or "—"
     if "roles" in params:
@@ -229,8 +239,14 @@ async def submit_request(
         return None
 
     count = int(model_input.get("num_outputs", 1) or 1)
+    price = spec.price  # the job keeps the price it was admitted at (bot.jobs.costs)
     new = replace(
-        new, input=model_input, image_count=count, prompt=str(model_input.get("prompt", prompt))
+        new,
+        input=model_input,
+        image_count=count,
+        prompt=str(model_input.get("prompt", prompt)),
+        price_micros=usd_to_micros(price.usd) if price else None,
+        price_unit=price.unit if price else None,
     )
     # The settings read above carry the server's terms_version: admission need not read it.
     version = config.terms_version if config else None

@@ -14,7 +14,9 @@ import discord
 
 from bot.edge.render import code_span, model_label, truncate
 from bot.errors import UserFacingError
+from bot.money import format_usd, usd_to_micros
 from bot.policy import LimitDefaults
+from bot.storage.guild_budgets import effective_guild_budget, effective_member_budget
 from bot.storage.guild_config import (
     LIMIT_KINDS,
     BlockedTerm,
@@ -41,6 +43,9 @@ ERROR_KEYS = {
     "limit_not_unlimited": "settings.limit.not_unlimited",
     "limit_not_per_role": "settings.limit.role_not_supported",
     "pattern_invalid": "settings.blocked_terms.invalid_regex",
+    "budget_above_operator": "settings.budget.above_operator",
+    "budget_above_server": "settings.budget.above_server",
+    "budget_out_of_range": "settings.budget.out_of_range",
 }
 
 
@@ -60,6 +65,8 @@ def term_reason_key(code: str) -> str:
 def refusal(error: GuildConfigError) -> UserFacingError:
     """The sentence for a /settings value the store refused, with the data it carries."""
     key = term_reason_key(error.code)
+    if error.code.startswith("budget_"):  # the ceiling, in dollars
+        return UserFacingError(key, max=format_usd(int(error.params["maximum"])))
     if error.code.startswith("limit_") and "minimum" in error.params:
         params = {"min": error.params["minimum"], "max": error.params["maximum"]}
         if "operator" in error.params:  # the refusal is about the operator's value: name it
@@ -133,6 +140,44 @@ def limit_lines(
     return lines
 
 
+def budget_lines(
+    messages: Messages, locale: str, config: GuildConfig, defaults: LimitDefaults
+) -> list[str]:
+    """The server's and each member's monthly budgets as they apply, then the operator's."""
+    t = messages.t
+    bot = usd_to_micros(defaults.bot_monthly_budget)
+
+    def shown(own: int | None, applied: int) -> str:
+        if not own:
+            return t(locale, "settings.not_set")
+        text = format_usd(applied)
+        # Marked when the operator's budget is what applies (a member's above the server's
+        # own budget simply reads as the server's, which the line above shows).
+        capped = applied != own and applied == bot
+        return t(locale, "settings.capped", value=text) if capped else text
+
+    lines = [
+        t(
+            locale,
+            "settings.budget.monthly_line",
+            value=shown(config.monthly_budget_micros, effective_guild_budget(config, bot)),
+        ),
+        t(
+            locale,
+            "settings.budget.member_line",
+            value=shown(config.member_budget_micros, effective_member_budget(config, bot)),
+        ),
+    ]
+    if bot:
+        lines.append(t(locale, "settings.budget.bot_line", value=format_usd(bot)))
+    return lines
+
+
+def unpriced_models(catalog: Catalog) -> list[str]:
+    """The models that cannot be used while a budget is in force: those without a price."""
+    return [m.label for m in catalog if m.price is None]
+
+
 def settings_embed(
     messages: Messages,
     catalog: Catalog,
@@ -162,6 +207,14 @@ def settings_embed(
         name=t(locale, "settings.limits"),
         value=truncate("\n".join(limit_lines(messages, locale, config, defaults)), 1024),
         inline=False,
+    )
+    budgets = budget_lines(messages, locale, config, defaults)
+    bot_budget = usd_to_micros(defaults.bot_monthly_budget)
+    unpriced = unpriced_models(catalog)
+    if unpriced and (bot_budget or config.monthly_budget_micros or config.member_budget_micros):
+        budgets.append(t(locale, "settings.budget.unpriced", models=", ".join(unpriced)))
+    embed.add_field(
+        name=t(locale, "settings.budgets"), value=truncate("\n".join(budgets), 1024), inline=False
     )
     embed.add_field(
         name=t(locale, "settings.blocked_terms"),
@@ -217,6 +270,7 @@ def terms_embed(messages: Messages, locale: str, terms: Sequence[BlockedTerm]) -
 
 __all__ = [
     "ShownDefaults",
+    "budget_lines",
     "default_value",
     "limit_label",
     "limit_lines",
@@ -225,4 +279,5 @@ __all__ = [
     "settings_embed",
     "show_term",
     "terms_embed",
+    "unpriced_models",
 ]

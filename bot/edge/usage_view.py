@@ -1,6 +1,7 @@
 """What /usage me and /usage server show: the figures of `bot.policy.usage` as embeds.
 
-Rendering only. Mentions in an embed never ping (and the bot's allowed_mentions is none
+Rendering only. Amounts are dollars, with the jobs of unknown price named beside them (a model
+without a price is never shown as free). Mentions in an embed never ping (and the bot's allowed_mentions is none
 besides), so top users are shown as mentions.
 """
 
@@ -12,11 +13,13 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.edge.render import code_span, model_label
+from bot.money import Spend, format_usd
 
 if TYPE_CHECKING:
     from bot.catalog import Catalog
     from bot.i18n import Messages
     from bot.policy import GuildUsage, UserUsage
+    from bot.policy.usage import MonthSpend
 
 COLOR = 0x5865F2
 MODEL_LINES = 10
@@ -56,13 +59,50 @@ def failure_label(messages: Messages, locale: str, kind: str) -> str:
     return _label(messages, locale, f"status.{kind}", kind)
 
 
+def amount(messages: Messages, locale: str, spend: Spend) -> str:
+    """`$1.23`, with the jobs of unknown price beside it when there are any (never as $0)."""
+    if not spend.unknown_jobs:
+        return format_usd(spend.micros)
+    if not spend.micros:
+        return messages.t(locale, "usage.amount_all_unknown", count=spend.unknown_jobs)
+    return messages.t(
+        locale, "usage.amount_unknown", amount=format_usd(spend.micros), count=spend.unknown_jobs
+    )
+
+
 def _model_lines(
     messages: Messages, catalog: Catalog, locale: str, usage: UserUsage | GuildUsage
 ) -> list[str]:
     return [
-        messages.t(locale, "usage.model_line", model=model_label(catalog, m.model), images=m.images)
+        messages.t(
+            locale,
+            "usage.model_spend_line",
+            model=model_label(catalog, m.model),
+            amount=amount(messages, locale, m.spend),
+            images=m.images,
+        )
         for m in usage.per_model[:MODEL_LINES]
     ]
+
+
+def spend_lines(messages: Messages, locale: str, spend: MonthSpend) -> str:
+    """Spend today and this month (UTC), and the budget that applies, if any."""
+    t = messages.t
+    lines = [
+        t(locale, "usage.spend_today", amount=amount(messages, locale, spend.today)),
+        t(locale, "usage.spend_month", amount=amount(messages, locale, spend.month)),
+    ]
+    if spend.budget:
+        lines.append(
+            t(
+                locale,
+                "usage.spend_budget",
+                spent=format_usd(spend.month.micros),
+                budget=format_usd(spend.budget),
+                reset=f"<t:{int(spend.reset)}:D>",
+            )
+        )
+    return "\n".join(lines)
 
 
 def _today_lines(messages: Messages, locale: str, summary: UserUsage) -> list[str]:
@@ -104,6 +144,11 @@ def me_embed(
     )
     today = _today_lines(messages, locale, summary)
     embed.add_field(name=t(locale, "usage.today"), value="\n".join(today), inline=False)
+    embed.add_field(
+        name=t(locale, "usage.spend"),
+        value=spend_lines(messages, locale, summary.spend),
+        inline=False,
+    )
     if summary.requests == 0:
         embed.add_field(
             name=t(locale, "usage.requests"), value=t(locale, "usage.none"), inline=False
@@ -154,6 +199,9 @@ def server_embed(messages: Messages, catalog: Catalog, locale: str, s: GuildUsag
     embed.add_field(
         name=t(locale, "usage.provider_time"), value=_seconds(messages, locale, s.provider_seconds)
     )
+    embed.add_field(
+        name=t(locale, "usage.spend"), value=spend_lines(messages, locale, s.spend), inline=False
+    )
     refused = _count_lines(messages, locale, s.refused_by_reason, reason_label)
     embed.add_field(
         name=f"{t(locale, 'usage.refused')} · {s.refused}",
@@ -169,14 +217,15 @@ def server_embed(messages: Messages, catalog: Catalog, locale: str, s: GuildUsag
     users = [
         t(
             locale,
-            "usage.user_line",
+            "usage.user_spend_line",
             user=f"<@{u.user_id}>",
+            amount=amount(messages, locale, u.spend),
             images=u.images,
             requests=u.requests,
         )
         for u in s.top_users
     ]
-    embed.add_field(name=t(locale, "usage.top_users"), value=_lines(users, "—"), inline=False)
+    embed.add_field(name=t(locale, "usage.top_spenders"), value=_lines(users, "—"), inline=False)
     models = _model_lines(messages, catalog, locale, s)
     embed.add_field(name=t(locale, "usage.top_models"), value=_lines(models, "—"), inline=False)
     if s.forgotten.requests or s.forgotten.refused or s.forgotten.images:
@@ -191,4 +240,4 @@ def server_embed(messages: Messages, catalog: Catalog, locale: str, s: GuildUsag
     return embed
 
 
-__all__ = ["failure_label", "me_embed", "reason_label", "server_embed"]
+__all__ = ["amount", "failure_label", "me_embed", "reason_label", "server_embed", "spend_lines"]

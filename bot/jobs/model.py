@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from bot.jobs.costs import estimate_micros
+
 
 class JobStatus(StrEnum):
     QUEUED = "queued"
@@ -59,6 +61,15 @@ class NewJob:
     parent_id: int | None = None
     upload_limit: int | None = None
     parent_image: int | None = None  # which image of the parent's result (1 for the first)
+    # The model's price when the request is made, in micro-dollars per "image" or "request"
+    # (bot.money); None: unknown, and then so is the job's cost.
+    price_micros: int | None = None
+    price_unit: str | None = None
+
+    @property
+    def cost_estimate(self) -> int | None:
+        """What this request will cost, in micro-dollars, from the images it asks for."""
+        return estimate_micros(self.price_micros, self.price_unit, self.image_count)
 
 
 @dataclass(frozen=True)
@@ -104,6 +115,15 @@ class Job:
     upload_limit: int | None = None
     parent_image: int | None = None
     erased_at: float | None = None  # prompt, input and details erased (RETENTION_DAYS)
+    # Costs in micro-dollars (bot.jobs.costs): the price admitted at, the estimate made then,
+    # and `cost_micros`, what the job counts now (the estimate while it runs, the settled
+    # figure once it ended; None: unknown). `provider_images` is how many images the provider
+    # said it made, once it said how the prediction ended.
+    price_micros: int | None = None
+    price_unit: str | None = None
+    cost_estimated_micros: int | None = None
+    cost_micros: int | None = None
+    provider_images: int | None = None
 
     @property
     def is_active(self) -> bool:

@@ -3,9 +3,9 @@
 Every request ends here as exactly one jobs row: an accepted job (status queued) or a refused
 request (status refused, with its reason). The checks and the insert share one transaction
 under the locks `admit:<guild id>` and `admit-user:<user id>` (and `admit-bot` when the
-operator caps the whole bot's day), so two commands racing for the last image of a quota, or
-for a user's last active job in two servers, are admitted once
-(docs/decisions/007-quotas-in-one-transaction.md).
+operator caps the whole bot's day or month), so two commands racing for the last image of a
+quota, the last dollars of a budget, or a user's last active job in two servers, are admitted
+once (docs/decisions/007-quotas-in-one-transaction.md, 024-costs-and-budgets.md).
 
 The environment's limits are the operator's ceilings (docs/decisions/015): a server's and a
 role's values are read within them (`LimitKind.effective`), USER_DAILY_LIMIT counts a user's
@@ -34,7 +34,11 @@ Order of checks, first refusal wins:
 10. the user's images today (UTC) here, plus this request's, would pass the daily limit here;
 11. the user's images today in every server and DM would pass the operator's USER_DAILY_LIMIT;
 12. the server's images today, plus this request's, would pass the server's daily limit;
-13. the bot's images today would pass BOT_DAILY_LIMIT.
+13. a budget applies and the model has no known price (`bot.policy.budgets`);
+14. the member's spend here this month, plus this request's estimate, would pass their budget;
+15. the server's spend this month, plus this request's estimate, would pass its budget;
+16. the bot's images today would pass BOT_DAILY_LIMIT;
+17. the bot's spend this month, plus this request's estimate, would pass BOT_MONTHLY_BUDGET.
 
 Moderators (Manage Server) skip 4 and 5, so they can test anywhere, but nothing else: a blocked
 term is blocked for everyone, and quotas protect the API key whoever asks.
@@ -44,15 +48,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any
 
 from bot.clock import Clock
 from bot.jobs.model import Job, JobStatus, NewJob
+from bot.policy.budgets import BudgetNotice, Budgets
+from bot.policy.limits import (
+    DefaultLimits,
+    EffectiveLimits,
+    LimitDefaults,
+    Verdict,
+    limits_for,
+)
 from bot.policy.moderation import TermCache, compile_terms
 from bot.storage.base import Database
 from bot.storage.guild_config import (
-    LIMIT_KINDS,
     MAX_COOLDOWN_SECONDS,
     BlockedTerm,
     GuildConfig,
@@ -79,40 +90,12 @@ REFUSAL_REASONS = (
     "user_daily_total",
     "guild_daily_limit",
     "bot_daily_limit",
+    "budget_unpriced",
+    "member_monthly_budget",
+    "guild_monthly_budget",
+    "bot_monthly_budget",
     "validation",
 )
-
-
-class LimitDefaults(Protocol):
-    """The environment's limits, the operator's ceilings (`bot.settings.Settings` is one)."""
-
-    @property
-    def user_daily_limit(self) -> int: ...
-    @property
-    def guild_daily_limit(self) -> int: ...
-    @property
-    def user_cooldown_seconds(self) -> int: ...
-    @property
-    def user_max_active_jobs(self) -> int: ...
-    @property
-    def bot_daily_limit(self) -> int: ...
-    @property
-    def allow_dms(self) -> bool: ...
-    @property
-    def guild_max_active_jobs(self) -> int: ...
-
-
-@dataclass(frozen=True)
-class DefaultLimits:
-    """LimitDefaults without a whole Settings object (tests, the benchmark, the CLI)."""
-
-    user_daily_limit: int = 50
-    guild_daily_limit: int = 0
-    user_cooldown_seconds: int = 0
-    user_max_active_jobs: int = 2
-    bot_daily_limit: int = 0
-    allow_dms: bool = False
-    guild_max_active_jobs: int = 0
 
 
 @dataclass(frozen=True)
@@ -138,7 +121,9 @@ class Refusal:
     is not told the bot's figures; refusal_detail keeps them); cooldown: retry (epoch when it
     ends), seconds; active_jobs, guild_active_jobs: limit, active; channel_not_allowed: channels;
     role_not_allowed: roles; blocked_term, user_blocked, bot_blocked, dms_closed: nothing (the
-    term is never shown to the user).
+    term is never shown to the user); member_monthly_budget / guild_monthly_budget: budget,
+    spent, cost (micro-dollars), reset_day (epoch of the next month's first day, UTC);
+    bot_monthly_budget: reset_day only; budget_unpriced: model (its id).
     """
 
     reason: str
@@ -146,39 +131,9 @@ class Refusal:
     job: Job
 
 
-@dataclass(frozen=True)
-class EffectiveLimits:
-    """The limits that apply to one member in one place. 0 means no limit (no cooldown).
-
-    `user_daily` counts the member's images here; `user_daily_total` (USER_DAILY_LIMIT) their
-    images in every server and DM; `bot_daily` (BOT_DAILY_LIMIT) every image of the bot.
-    """
-
-    user_daily: int
-    guild_daily: int
-    cooldown_seconds: int
-    active_jobs: int
-    user_daily_total: int = 0
-    bot_daily: int = 0
-
-
 # Taken after the server's and the user's locks, always last, so no two admissions wait on
 # each other in a cycle.
 BOT_LOCK = "admit-bot"
-
-
-def _best_cap(current: int, offered: int) -> int:
-    # Caps where 0 means unlimited: unlimited wins, otherwise the larger.
-    if current == 0 or offered == 0:
-        return 0
-    return max(current, offered)
-
-
-@dataclass
-class _Verdict:
-    reason: str
-    params: dict[str, Any] = field(default_factory=dict)
-    detail: str | None = None
 
 
 class Admission:
@@ -196,45 +151,14 @@ class Admission:
         self.clock = clock
         self.usage = UsageStore(store.db, clock)
         self.terms = TermCache()
+        self.budgets = Budgets(defaults)
         prepare_terms()  # the normalization tables, built here rather than on a request
 
     # ----- limits ----------------------------------------------------------------------------
 
     def limits_for(self, config: GuildConfig, role_ids: Iterable[int]) -> EffectiveLimits:
-        """The operator's ceilings, the server's values within them, then the member's roles.
-
-        A server's value is read within the operator's (`LimitKind.effective`: not set, or a 0
-        stored before the ceilings, is the operator's value). A role may give its members more
-        than the server's value (higher counts, a shorter cooldown; the best role wins) but
-        never more than the operator's ceiling, since its value is read the same way.
-        """
-        d = self.defaults
-
-        def read(code: str, stored: int | None) -> int:
-            kind = LIMIT_KINDS[code]
-            return kind.effective(stored, kind.operator_value(d))
-
-        daily = read("user_daily", config.user_daily_limit)
-        cooldown = read("cooldown", config.user_cooldown_seconds)
-        active = read("active_jobs", config.user_max_active_jobs)
-        held = frozenset(role_ids)
-        for role in config.role_limits:
-            if role.role_id not in held:
-                continue
-            if role.user_daily_limit is not None:
-                daily = _best_cap(daily, read("user_daily", role.user_daily_limit))
-            if role.user_max_active_jobs is not None:
-                active = _best_cap(active, read("active_jobs", role.user_max_active_jobs))
-            if role.user_cooldown_seconds is not None:
-                cooldown = min(cooldown, read("cooldown", role.user_cooldown_seconds))
-        return EffectiveLimits(
-            user_daily=daily,
-            guild_daily=read("guild_daily", config.guild_daily_limit),
-            cooldown_seconds=cooldown,
-            active_jobs=active,
-            user_daily_total=d.user_daily_limit,
-            bot_daily=d.bot_daily_limit,
-        )
+        """The limits for a member with these roles here (`bot.policy.limits.limits_for`)."""
+        return limits_for(self.defaults, config, role_ids)
 
     # ----- the decision ----------------------------------------------------------------------
 
@@ -263,16 +187,24 @@ class Admission:
             outer.transaction(lock=f"admit-user:{ctx.user_id}") as tx,
         ):
             # The time is read inside the lock: a request that waited is judged when it runs.
-            verdict = await self._check(tx, new, ctx, self.clock.now(), term)
+            now = self.clock.now()
+            notices: list[BudgetNotice] = []
+            verdict = await self._check(tx, new, ctx, now, term, notices)
             if verdict is None:
-                return await self.store.insert(new, conn=tx)
-            job = await self.store.insert(
-                new,
-                status=JobStatus.REFUSED,
-                refusal_reason=verdict.reason,
-                refusal_detail=verdict.detail,
-                conn=tx,
-            )
+                job = await self.store.insert(new, conn=tx)
+            else:
+                job = await self.store.insert(
+                    new,
+                    status=JobStatus.REFUSED,
+                    refusal_reason=verdict.reason,
+                    refusal_detail=verdict.detail,
+                    conn=tx,
+                )
+            if notices:  # recorded with the job, so given once across processes
+                notices = await self.budgets.record(tx, notices, now)
+        self.budgets.announce(notices)  # after the commit: nothing announced is rolled back
+        if verdict is None:
+            return job
         return Refusal(verdict.reason, verdict.params, job)
 
     async def record_refusal(self, new: NewJob, reason: str, detail: str | None = None) -> Job:
@@ -309,7 +241,8 @@ class Admission:
         ctx: RequestContext,
         now: float,
         term: BlockedTerm | None = None,
-    ) -> _Verdict | None:
+        notices: list[BudgetNotice] | None = None,
+    ) -> Verdict | None:
         gid = ctx.guild_id
         today = day_start(now)
         # One statement reads the server's settings and the member's standing; the window for
@@ -331,23 +264,23 @@ class Admission:
         config = config_from_row(0 if gid is None else gid, snap.settings, roles)
 
         if snap.operator_blocked:
-            return _Verdict("bot_blocked")
+            return Verdict("bot_blocked")
         if gid is None and not self.defaults.allow_dms:
             # Commands are declared for servers only, but one registered globally before (or
             # a button on a result delivered by DM) may still arrive here.
-            return _Verdict("dms_closed")
+            return Verdict("dms_closed")
         if gid is not None:
             if snap.blocked:
-                return _Verdict("user_blocked")
+                return Verdict("user_blocked")
             if not ctx.is_moderator:
                 allowed = config.allowed_channel_ids
                 if allowed and not (ctx.channel_id in allowed or ctx.parent_channel_id in allowed):
-                    return _Verdict("channel_not_allowed", {"channels": sorted(allowed)})
+                    return Verdict("channel_not_allowed", {"channels": sorted(allowed)})
                 allowed_roles = config.allowed_role_ids
                 if allowed_roles and not (allowed_roles & ctx.role_ids):
-                    return _Verdict("role_not_allowed", {"roles": sorted(allowed_roles)})
+                    return Verdict("role_not_allowed", {"roles": sorted(allowed_roles)})
             if term is not None:  # matched before the transaction
-                return _Verdict("blocked_term", {}, term.term)
+                return Verdict("blocked_term", {}, term.term)
 
         limits = self.limits_for(config, ctx.role_ids)
         if limits.cooldown_seconds:
@@ -359,14 +292,14 @@ class Admission:
                     "retry": latest + limits.cooldown_seconds,
                     "seconds": limits.cooldown_seconds,
                 }
-                return _Verdict("cooldown", params, _detail(params))
+                return Verdict("cooldown", params, _detail(params))
         if limits.active_jobs and snap.active >= limits.active_jobs:
             params = {"limit": limits.active_jobs, "active": snap.active}
-            return _Verdict("active_jobs", params, _detail(params))
+            return Verdict("active_jobs", params, _detail(params))
         server_cap = self.defaults.guild_max_active_jobs
         if gid is not None and server_cap and snap.guild_active >= server_cap:
             params = {"limit": server_cap, "active": snap.guild_active}
-            return _Verdict("guild_active_jobs", params, _detail(params))
+            return Verdict("guild_active_jobs", params, _detail(params))
         wanted = new.image_count
         reset = today + DAY
         if limits.user_daily:
@@ -378,7 +311,7 @@ class Admission:
                     "requested": wanted,
                     "reset": reset,
                 }
-                return _Verdict("user_daily_limit", params, _detail(params))
+                return Verdict("user_daily_limit", params, _detail(params))
         if limits.user_daily_total and snap.all_images + wanted > limits.user_daily_total:
             params = {
                 "limit": limits.user_daily_total,
@@ -386,7 +319,7 @@ class Admission:
                 "requested": wanted,
                 "reset": reset,
             }
-            return _Verdict("user_daily_total", params, _detail(params))
+            return Verdict("user_daily_total", params, _detail(params))
         if gid is not None and limits.guild_daily:
             guild_used = snap.guild_images + snap.anon_guild_images
             if guild_used + wanted > limits.guild_daily:
@@ -396,15 +329,24 @@ class Admission:
                     "requested": wanted,
                     "reset": reset,
                 }
-                return _Verdict("guild_daily_limit", params, _detail(params))
-        if limits.bot_daily:
+                return Verdict("guild_daily_limit", params, _detail(params))
+        notices = [] if notices is None else notices
+        place = config if gid is not None else None
+        verdict = self.budgets.check_place(new, place, snap, now, notices)
+        if verdict is not None:
+            return verdict
+        bot_budget = self.budgets.bot_budget
+        if limits.bot_daily or bot_budget:
             # Last, and only when set: from here to the commit every admission in every process
             # waits for this lock, so the whole bot's count is exact but held as briefly as can be.
             async with tx.transaction(lock=BOT_LOCK) as locked:
-                bot_used = await self.usage.bot_images_today(locked, now)
-            if bot_used + wanted > limits.bot_daily:
-                detail = {"limit": limits.bot_daily, "used": bot_used, "requested": wanted}
-                return _Verdict("bot_daily_limit", {"reset": reset}, _detail(detail))
+                bot = await self.usage.bot_standing(
+                    locked, now, images=bool(limits.bot_daily), spend=bool(bot_budget)
+                )
+            if limits.bot_daily and bot.images + wanted > limits.bot_daily:
+                detail = {"limit": limits.bot_daily, "used": bot.images, "requested": wanted}
+                return Verdict("bot_daily_limit", {"reset": reset}, _detail(detail))
+            return self.budgets.check_bot(new, bot.spend, now, notices)
         return None
 
     # ----- /usage me -------------------------------------------------------------------------

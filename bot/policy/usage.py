@@ -2,24 +2,27 @@
 
 The figures come straight from the jobs table (`bot.storage.usage_reports` holds the SQL);
 what forgotten users left behind is reported apart, as anonymous totals, so server totals stay
-honest without naming anyone.
+honest without naming anyone. Spend (docs/decisions/024) is the known dollars beside the jobs
+of unknown price (`bot.money.Spend`); a month's spend counts as its budget does.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.catalog import InputPolicy
 from bot.clock import Clock
+from bot.money import Spend, usd_text
 from bot.policy.admission import Admission
 from bot.storage.anonymous_usage import ForgetReport
+from bot.storage.guild_budgets import effective_guild_budget, effective_member_budget
 from bot.storage.guild_config import GuildConfig
 from bot.storage.usage import UsageStore
-from bot.storage.usage_log import DAY, day_key, day_start
+from bot.storage.usage_log import DAY, day_key, day_start, month_start, next_month_start
 from bot.storage.usage_reports import ReportQueries
 
 CSV_COLUMNS = (
@@ -38,6 +41,14 @@ CSV_COLUMNS = (
     "refusal_detail",
     "prompt",
     "input",
+    # What the job costs (issue #21): amounts in US dollars as plain decimals; blank when
+    # unknown (no price) or, for settled_usd, while the job is still running.
+    "currency",
+    "price_usd",
+    "price_unit",
+    "estimated_usd",
+    "settled_usd",
+    "cost_status",  # settled | running (the estimate counts) | unknown (no price)
 )
 # A cell starting with one of these is run as a formula by spreadsheet programs (CSV
 # injection); the export prefixes such text with an apostrophe, the usual neutralizer. The
@@ -46,12 +57,17 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
 MAX_DAYS = 366
 
 
+def _spend(row: dict[str, Any]) -> Spend:
+    return Spend(int(row.get("spend_micros") or 0), int(row.get("unknown_jobs") or 0))
+
+
 @dataclass(frozen=True)
 class ModelUsage:
     model: str
     requests: int
     images: int
     provider_seconds: float
+    spend: Spend = field(default_factory=Spend)
 
 
 @dataclass(frozen=True)
@@ -59,6 +75,21 @@ class UserTotal:
     user_id: int
     requests: int
     images: int
+    spend: Spend = field(default_factory=Spend)
+
+
+@dataclass(frozen=True)
+class MonthSpend:
+    """Spend today and this calendar month (UTC), beside the budget that applies (0: none)."""
+
+    today: Spend
+    month: Spend
+    budget: int = 0  # micro-dollars
+    reset: float = 0.0  # the next month's first second, UTC
+
+    @property
+    def left(self) -> int:
+        return max(0, self.budget - self.month.micros)
 
 
 @dataclass(frozen=True)
@@ -79,6 +110,9 @@ class UserUsage:
     provider_seconds: float
     per_model: tuple[ModelUsage, ...]
     remaining: dict[str, Any]
+    spend: MonthSpend = field(
+        default_factory=lambda: MonthSpend(Spend(), Spend())
+    )  # here, with the member's budget
 
 
 @dataclass(frozen=True)
@@ -89,6 +123,12 @@ class AnonymousTotals:
     refused: int = 0
     images: int = 0
     provider_seconds: float = 0.0
+    spend_micros: int = 0
+    unknown_jobs: int = 0
+
+    @property
+    def spend(self) -> Spend:
+        return Spend(self.spend_micros, self.unknown_jobs)
 
 
 @dataclass(frozen=True)
@@ -110,6 +150,9 @@ class GuildUsage:
     top_users: tuple[UserTotal, ...]
     per_model: tuple[ModelUsage, ...]
     forgotten: AnonymousTotals
+    spend: MonthSpend = field(
+        default_factory=lambda: MonthSpend(Spend(), Spend())
+    )  # forgotten members included
 
     @property
     def total_images(self) -> int:
@@ -176,6 +219,19 @@ def unescape_cell(text: str) -> str:
     return text[1:] if text.startswith("'") else text
 
 
+def _money(micros: Any) -> str | None:
+    return None if micros is None else usd_text(int(micros))
+
+
+def _cost_status(row: dict[str, Any]) -> str:
+    if row["cost_micros"] is None:
+        return "unknown"
+    return "settled" if row["status"] in _ENDED else "running"
+
+
+_ENDED = frozenset({"succeeded", "failed", "canceled", "timed_out", "expired", "refused"})
+
+
 def _csv(rows: list[dict[str, Any]], *, spreadsheet_safe: bool) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -197,6 +253,12 @@ def _csv(rows: list[dict[str, Any]], *, spreadsheet_safe: bool) -> str:
             "refusal_detail": r["refusal_detail"],
             "prompt": r["prompt"],
             "input": r["input_json"],
+            "currency": "USD",
+            "price_usd": _money(r["price_micros"]),
+            "price_unit": r["price_unit"],
+            "estimated_usd": _money(r["cost_estimated_micros"]),
+            "settled_usd": _money(r["cost_micros"]) if r["status"] in _ENDED else None,
+            "cost_status": _cost_status(r),
         }
         writer.writerow([_cell(values[c], safe=spreadsheet_safe) for c in CSV_COLUMNS])
     return out.getvalue()
@@ -235,6 +297,11 @@ class UsageReport:
         models = await self.queries.per_model(
             guild_id=guild_id, user_id=user_id, since=since, until=until
         )
+        month = await self._month(guild_id, user_id, today)
+        budget = 0
+        if guild_id is not None:
+            config = await self.admission.config.get(guild_id)
+            budget = effective_member_budget(config, self.admission.budgets.bot_budget)
         return UserUsage(
             user_id=user_id,
             guild_id=guild_id,
@@ -248,9 +315,18 @@ class UsageReport:
             refused=period["refused"],
             images=period["images"],
             provider_seconds=period["provider_seconds"],
-            per_model=tuple(ModelUsage(**m) for m in models),
+            per_model=tuple(_model(m) for m in models),
             remaining=await self.admission.remaining(user_id, guild_id, role_ids),
+            spend=MonthSpend(_spend(now_totals), month, budget, next_month_start(self.clock.now())),
         )
+
+    async def _month(self, guild_id: int | None, user_id: int | None, today: float) -> Spend:
+        """Spend this calendar month (UTC) so far, in this scope (forgotten users not included)."""
+        start = month_start(today)
+        totals = await self.queries.totals(
+            guild_id=guild_id, user_id=user_id, since=start, until=today + DAY
+        )
+        return _spend(totals)
 
     async def guild_summary(self, guild_id: int, days: int = 7) -> GuildUsage:
         _, since, until = self._period(days)
@@ -262,6 +338,7 @@ class UsageReport:
         )
         top = await self.queries.top_users(guild_id, since, until)
         anonymous = await self.anonymous.totals(guild_id, since, until)
+        spend = await self.guild_spend(guild_id)
         return GuildUsage(
             guild_id=guild_id,
             days=days,
@@ -275,9 +352,29 @@ class UsageReport:
             provider_seconds=totals["provider_seconds"],
             refused_by_reason=await self.queries.refused_by_reason(guild_id, since, until),
             failures_by_kind=await self.queries.failures_by_kind(guild_id, since, until),
-            top_users=tuple(UserTotal(**u) for u in top),
-            per_model=tuple(ModelUsage(**m) for m in models),
+            top_users=tuple(
+                UserTotal(u["user_id"], u["requests"], u["images"], _spend(u)) for u in top
+            ),
+            per_model=tuple(_model(m) for m in models),
             forgotten=AnonymousTotals(**anonymous),
+            spend=spend,
+        )
+
+    async def guild_spend(self, guild_id: int) -> MonthSpend:
+        """The server's spend today and this month, forgotten members included (as its budget
+        counts it), beside its monthly budget as it applies."""
+        today = day_start(self.clock.now())
+        day = await self.queries.totals(
+            guild_id=guild_id, user_id=None, since=today, until=today + DAY
+        )
+        forgotten_day = await self.anonymous.totals(guild_id, today, today + DAY)
+        forgotten_month = await self.anonymous.totals(guild_id, month_start(today), today + DAY)
+        config = await self.admission.config.get(guild_id)
+        return MonthSpend(
+            _spend(day) + _spend(forgotten_day),
+            await self._month(guild_id, None, today) + _spend(forgotten_month),
+            effective_guild_budget(config, self.admission.budgets.bot_budget),
+            next_month_start(self.clock.now()),
         )
 
     async def export(self, guild_id: int, days: int) -> UsageExport:
@@ -309,11 +406,18 @@ class UsageReport:
         return await self.anonymous.forget_user(user_id)
 
 
+def _model(row: dict[str, Any]) -> ModelUsage:
+    return ModelUsage(
+        row["model"], row["requests"], row["images"], row["provider_seconds"], _spend(row)
+    )
+
+
 __all__ = [
     "CSV_COLUMNS",
     "AnonymousTotals",
     "GuildUsage",
     "ModelUsage",
+    "MonthSpend",
     "UsageExport",
     "UsageReport",
     "UserTotal",

@@ -16,7 +16,9 @@ back another job, and a deadline fires even while that job's query hangs. When t
 from `bot.jobs.polling` (ETA from the model's past durations and from the progress in the
 logs, else an interval that grows with the job's age). A finished prediction goes to delivery;
 one that failed, or passed its deadline ("timed_out", with a cancel sent to the provider),
-ends with its reason.
+ends with its reason. Whenever the provider reports how a prediction ended, the images it says
+it made are written with that state (`provider_images`): the job's cost is settled from them
+when it ends (`bot.jobs.costs`, in `JobStore.transition`).
 """
 
 from __future__ import annotations
@@ -319,7 +321,12 @@ class Tracking:
         if not prediction.succeeded:
             status, kind, message = _failure(prediction)
             await self._end_running(
-                flight, status, kind, message, provider_seconds=prediction.predict_time
+                flight,
+                status,
+                kind,
+                message,
+                provider_seconds=prediction.predict_time,
+                provider_images=provider_images(prediction),
             )
             return
         self._estimator.observe(estimate_key(job), _duration(flight, prediction, elapsed))
@@ -333,6 +340,7 @@ class Tracking:
                     finished_at=finished_at,
                     provider_seconds=prediction.predict_time,
                     output_count=len(prediction.outputs_for(job.image_count)),
+                    provider_images=provider_images(prediction),
                 ),
                 f"job {job.id}: recording its finished prediction",
             )
@@ -401,6 +409,14 @@ def _failure(prediction: Prediction) -> tuple[JobStatus, str, str]:
         "prediction_failed",
         prediction.error or "the prediction ended without a result",
     )
+
+
+def provider_images(prediction: Prediction) -> int:
+    """How many images the provider says it made: its own `metrics.image_count` when the
+    status carries one (what a price per image is charged on), else the outputs it returned."""
+    if prediction.image_count is not None and prediction.image_count >= 0:
+        return prediction.image_count
+    return len(prediction.output)
 
 
 def estimate_key(job: Job) -> str:

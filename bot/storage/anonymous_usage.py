@@ -3,8 +3,11 @@
 /forget-me deletes a user's rows; what must survive for quotas and server totals is folded
 into `anonymous_usage` first (see migration 020 and ADR 007). Today's and yesterday's rows keep
 a salted hash of the user (a daily quota, and a cooldown of at most a day begun before
-midnight, must still hold); older days keep only the server's totals. The salt is made on the
-first /forget-me and cached here; admission reads it through `UsageStore.anonymous`.
+midnight, must still hold); older days keep only the server's totals, spend included (issue
+#21). A member's spend in each server this month is kept under the same hash until the month
+ends (`anonymous_member_spend`), so forgetting does not reset a per-member budget either. The
+salt is made on the first /forget-me and cached here; admission reads it through
+`UsageStore.anonymous`.
 """
 
 from __future__ import annotations
@@ -18,7 +21,16 @@ from typing import Any
 from bot.clock import Clock, SystemClock
 from bot.jobs.model import JobStatus
 from bot.storage.base import Database
-from bot.storage.usage_log import ACTIVE_SQL, COUNTED, DAY, DM_GUILD, day_key, day_start
+from bot.storage.usage_log import (
+    ACTIVE_SQL,
+    COUNTED,
+    DAY,
+    DM_GUILD,
+    SPEND_SQL,
+    day_key,
+    day_start,
+    month_key,
+)
 
 
 @dataclass(frozen=True)
@@ -108,6 +120,20 @@ class AnonymousUsage:
         )
         return int(value or 0)
 
+    async def member_spend(self, conn: Database, user_id: int, guild_id: int, now: float) -> int:
+        """What a forgotten member spent in this server this month (known micro-dollars)."""
+        salt = await self.salt(conn)
+        if salt is None:
+            return 0
+        value = await conn.fetchval(
+            f"SELECT {SPEND_SQL} FROM anonymous_member_spend"
+            " WHERE guild_id = ? AND user_hash = ? AND month = ?",
+            guild_id,
+            self.user_hash(salt, user_id),
+            month_key(now),
+        )
+        return int(value or 0)
+
     async def guild_images(self, conn: Database, guild_id: int, now: float) -> int:
         value = await conn.fetchval(
             "SELECT SUM(images) FROM anonymous_usage WHERE guild_id = ? AND day = ?",
@@ -116,13 +142,16 @@ class AnonymousUsage:
         )
         return int(value or 0)
 
-    async def totals(self, guild_id: int, since: float, until: float) -> dict[str, Any]:
-        """What forgotten users left behind in this server over the period (names nobody)."""
+    async def totals(self, guild_id: int | None, since: float, until: float) -> dict[str, Any]:
+        """What forgotten users left behind in this server (every server and DM when None)
+        over the period (names nobody)."""
+        scope, params = ("guild_id = ? AND ", [guild_id]) if guild_id is not None else ("", [])
         row = await self.db.fetchone(
             "SELECT SUM(requests) AS requests, SUM(refused) AS refused, SUM(images) AS images,"
-            " SUM(provider_seconds) AS provider_seconds FROM anonymous_usage"
-            " WHERE guild_id = ? AND day >= ? AND day <= ?",
-            guild_id,
+            f" SUM(provider_seconds) AS provider_seconds, {SPEND_SQL} AS spend,"
+            " SUM(unknown_jobs) AS unknown_jobs FROM anonymous_usage"
+            f" WHERE {scope}day >= ? AND day <= ?",
+            *params,
             day_key(since),
             # `until` is exclusive: a period ending exactly at midnight excludes that day.
             day_key(until - 0.001),
@@ -133,6 +162,27 @@ class AnonymousUsage:
             "refused": int(row.get("refused") or 0),
             "images": int(row.get("images") or 0),
             "provider_seconds": float(row.get("provider_seconds") or 0.0),
+            "spend_micros": int(row.get("spend") or 0),
+            "unknown_jobs": int(row.get("unknown_jobs") or 0),
+        }
+
+    async def totals_by_guild(self, since: float, until: float) -> dict[int, dict[str, Any]]:
+        """`totals` for every server (DMs under 0) at once: the operator's report."""
+        rows = await self.db.fetchall(
+            "SELECT guild_id, SUM(requests) AS requests, SUM(images) AS images,"
+            f" {SPEND_SQL} AS spend, SUM(unknown_jobs) AS unknown_jobs FROM anonymous_usage"
+            " WHERE day >= ? AND day <= ? GROUP BY guild_id",
+            day_key(since),
+            day_key(until - 0.001),
+        )
+        return {
+            int(r["guild_id"]): {
+                "requests": int(r["requests"] or 0),
+                "images": int(r["images"] or 0),
+                "spend_micros": int(r["spend"] or 0),
+                "unknown_jobs": int(r["unknown_jobs"] or 0),
+            }
+            for r in rows
         }
 
     # ----- /forget-me -----------------------------------------------------------------------
@@ -154,7 +204,7 @@ class AnonymousUsage:
             rows = await tx.fetchall(
                 f"SELECT guild_id, created_at, status,"
                 f" CASE WHEN {COUNTED} THEN image_count ELSE 0 END AS counted,"
-                f" provider_seconds FROM jobs"
+                f" provider_seconds, cost_micros FROM jobs"
                 f" WHERE user_id = ? AND status NOT IN ({ACTIVE_SQL})",
                 user_id,
             )
@@ -177,8 +227,13 @@ class AnonymousUsage:
                         "images": 0,
                         "provider_seconds": 0.0,
                         "last": None,
+                        "cost": 0,
+                        "unknown": 0,
                     }
                 )
+                # The member's spend per server this month, for a per-member budget.
+                month_spend: dict[int, int] = defaultdict(int)
+                this_month = month_key(now)
                 for r in rows:
                     day = day_key(r["created_at"])
                     guild = DM_GUILD if r["guild_id"] is None else int(r["guild_id"])
@@ -190,12 +245,31 @@ class AnonymousUsage:
                     b["requests"] += 1
                     b["images"] += int(r["counted"] or 0)
                     b["provider_seconds"] += float(r["provider_seconds"] or 0.0)
+                    if r["cost_micros"] is None:
+                        b["unknown"] += 1
+                    else:
+                        b["cost"] += int(r["cost_micros"])
+                        if day_key(r["created_at"]).startswith(this_month):
+                            month_spend[guild] += int(r["cost_micros"])
                     if keep_hash:
                         b["last"] = max(b["last"] or 0.0, float(r["created_at"]))
                     if r["created_at"] >= today:
                         images_today += int(r["counted"] or 0)
                 for (day, guild, user_key), b in sorted(buckets.items()):
                     await self._add(tx, day, guild, user_key, b)
+                for guild, cost in sorted(month_spend.items()):
+                    if cost:
+                        await tx.execute(
+                            "INSERT INTO anonymous_member_spend (month, guild_id, user_hash,"
+                            " cost_micros) VALUES (?, ?, ?, ?) ON CONFLICT"
+                            " (guild_id, user_hash, month) DO UPDATE SET"
+                            " cost_micros = anonymous_member_spend.cost_micros"
+                            " + excluded.cost_micros",
+                            this_month,
+                            guild,
+                            hashed,
+                            cost,
+                        )
             events = await tx.execute(
                 f"DELETE FROM job_events WHERE job_id IN (SELECT id FROM jobs"
                 f" WHERE user_id = ? AND status NOT IN ({ACTIVE_SQL}))",
@@ -226,6 +300,10 @@ class AnonymousUsage:
             return await self._prune(tx, keep_from)
 
     async def _prune(self, tx: Database, keep_from: str) -> int:
+        # A member's monthly spend is kept for the current month only (a per-member budget).
+        await tx.execute(
+            "DELETE FROM anonymous_member_spend WHERE month < ?", month_key(self.clock.now())
+        )
         rows = await tx.fetchall(
             "SELECT * FROM anonymous_usage WHERE user_hash <> '' AND day < ?", keep_from
         )
@@ -241,6 +319,8 @@ class AnonymousUsage:
                     "images": r["images"],
                     "provider_seconds": r["provider_seconds"],
                     "last": None,
+                    "cost": r["cost_micros"],
+                    "unknown": r["unknown_jobs"],
                 },
             )
         if rows:
@@ -253,12 +333,15 @@ class AnonymousUsage:
     async def _add(tx: Database, day: str, guild_id: int, user_key: str, b: dict[str, Any]) -> None:
         await tx.execute(
             "INSERT INTO anonymous_usage (day, guild_id, user_hash, requests, refused, images,"
-            " provider_seconds, last_request_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " provider_seconds, last_request_at, cost_micros, unknown_jobs)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (guild_id, user_hash, day) DO UPDATE SET"
             " requests = anonymous_usage.requests + excluded.requests,"
             " refused = anonymous_usage.refused + excluded.refused,"
             " images = anonymous_usage.images + excluded.images,"
             " provider_seconds = anonymous_usage.provider_seconds + excluded.provider_seconds,"
+            " cost_micros = anonymous_usage.cost_micros + excluded.cost_micros,"
+            " unknown_jobs = anonymous_usage.unknown_jobs + excluded.unknown_jobs,"
             " last_request_at = CASE"
             "  WHEN anonymous_usage.last_request_at IS NULL THEN excluded.last_request_at"
             "  WHEN excluded.last_request_at IS NULL THEN anonymous_usage.last_request_at"
@@ -272,6 +355,8 @@ class AnonymousUsage:
             int(b["images"]),
             float(b["provider_seconds"]),
             b["last"],
+            int(b.get("cost") or 0),
+            int(b.get("unknown") or 0),
         )
 
 

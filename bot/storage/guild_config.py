@@ -13,9 +13,11 @@ be). Their public names are importable from here too, as they always were.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from bot.clock import Clock, SystemClock
+from bot.money import usd_to_micros
 from bot.storage.base import Database
 from bot.storage.blocked_terms import (
     MAX_PATTERN_LENGTH,
@@ -27,6 +29,7 @@ from bot.storage.blocked_terms import (
     is_pattern_term,
     validate_term,
 )
+from bot.storage.guild_budgets import BUDGET_KINDS, check_budget
 from bot.storage.guild_limits import (
     LIMIT_KINDS,
     MAX_ACTIVE_JOBS,
@@ -205,6 +208,26 @@ class GuildConfigStore:
                 + " AND ".join(f"{field} IS NULL" for field in ROLE_FIELDS),
                 guild_id,
                 role_id,
+            )
+            return await self.get(guild_id, conn=tx)
+
+    # ----- budgets -------------------------------------------------------------------------
+
+    async def set_budget(self, guild_id: int, kind: str, micros: int | None) -> GuildConfig:
+        """A monthly budget (`guild_budgets.BUDGET_KINDS` code) in micro-dollars; None or 0
+        removes it. Checked against the operator's and (for a member's) the server's budget,
+        read in the same transaction, so two moderators cannot leave them out of order."""
+        spec = BUDGET_KINDS[kind]
+        budget = getattr(self.operator, "bot_monthly_budget", None)  # None: no operator
+        operator = usd_to_micros(Decimal(budget)) if budget else 0
+        async with self.db.transaction(lock=f"guild-config:{guild_id}") as tx:
+            checked = check_budget(spec, micros, await self.get(guild_id, conn=tx), operator)
+            await self._ensure_row(tx, guild_id)
+            await tx.execute(
+                f"UPDATE guild_settings SET {spec.column} = ?, updated_at = ? WHERE guild_id = ?",
+                checked,
+                self.clock.now(),
+                guild_id,
             )
             return await self.get(guild_id, conn=tx)
 

@@ -61,6 +61,10 @@ class GuildConfig:
     default_model: str | None = None
     role_limits: tuple[RoleLimit, ...] = ()
     terms_version: int = 0
+    # Monthly budgets in micro-dollars (bot.money); None: none. Read within the operator's
+    # BOT_MONTHLY_BUDGET (`guild_budgets.effective_*`).
+    monthly_budget_micros: int | None = None
+    member_budget_micros: int | None = None
 
 
 def ids_from_json(raw: str | None) -> frozenset[int]:
@@ -91,7 +95,13 @@ def config_from_row(
         default_model=row["default_model"],
         role_limits=role_limits,
         terms_version=int(row["terms_version"]),
+        monthly_budget_micros=_micros(row.get("monthly_budget_micros")),
+        member_budget_micros=_micros(row.get("member_budget_micros")),
     )
+
+
+def _micros(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def role_limit_from_row(row: dict[str, Any]) -> RoleLimit:

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from bot.clock import Clock, SystemClock
-from bot.jobs.model import ACTIVE_STATUSES, Job, JobStatus, NewJob
+from bot.jobs.costs import settle_micros
+from bot.jobs.model import ACTIVE_STATUSES, TERMINAL_STATUSES, Job, JobStatus, NewJob
 from bot.storage.base import Database
 
 # Columns of `jobs` that become a Job; newer columns (cancel requests, slot requests) are read
@@ -46,6 +47,7 @@ UPDATABLE = frozenset(
         "deadline_at",
         "provider_seconds",
         "output_count",
+        "provider_images",
         "error_kind",
         "error_message",
         "refusal_reason",
@@ -97,17 +99,23 @@ class JobStore:
         refusal_detail: str | None = None,
         conn: Database | None = None,
     ) -> Job:
-        """Write a new job (or a refused request) and its first event; return the stored job."""
+        """Write a new job (or a refused request) and its first event; return the stored job.
+
+        Its cost is its estimate from here until it ends (a refused request costs nothing).
+        """
         db = conn or self.db
         now = self.clock.now()
+        estimate = new.cost_estimate
         async with db.transaction() as tx:
             job_id = await tx.fetchval(
                 """
                 INSERT INTO jobs (status, kind, user_id, guild_id, channel_id, locale,
                     application_id, interaction_id, interaction_token, token_expires_at,
                     parent_id, model, prompt, input_json, image_count, created_at, updated_at,
-                    refusal_reason, refusal_detail, finished_at, upload_limit, parent_image)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    refusal_reason, refusal_detail, finished_at, upload_limit, parent_image,
+                    price_micros, price_unit, cost_estimated_micros, cost_micros)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                    ?, ?, ?, ?)
                 RETURNING id
                 """,
                 status.value,
@@ -132,6 +140,10 @@ class JobStore:
                 now if status is JobStatus.REFUSED else None,
                 new.upload_limit,
                 new.parent_image,
+                new.price_micros,
+                new.price_unit,
+                estimate,
+                0 if status is JobStatus.REFUSED else estimate,
             )
             await tx.execute(
                 "INSERT INTO job_events (job_id, status, at, detail) VALUES (?, ?, ?, ?)",
@@ -199,7 +211,26 @@ class JobStore:
                 detail,
             )
             row = await tx.fetchone("SELECT * FROM jobs WHERE id = ?", job_id)
+            if row is not None and to in TERMINAL_STATUSES:
+                # The job's end settles its cost, in the same transaction as the end itself
+                # (after the compare-and-set, which holds the row on PostgreSQL).
+                row = await self._settle(tx, row)
         return None if row is None else row_to_job(row)
+
+    @staticmethod
+    async def _settle(tx: Database, row: dict[str, Any]) -> dict[str, Any]:
+        settled = settle_micros(
+            price_micros=row["price_micros"],
+            unit=row["price_unit"],
+            estimated=row["cost_estimated_micros"],
+            reached_provider=row["prediction_id"] is not None
+            and row["status"] != JobStatus.REFUSED.value,
+            provider_images=row["provider_images"],
+        )
+        if settled != row["cost_micros"]:
+            await tx.execute("UPDATE jobs SET cost_micros = ? WHERE id = ?", settled, row["id"])
+            row = {**row, "cost_micros": settled}
+        return row
 
     async def events(self, job_id: int) -> list[dict[str, Any]]:
         return await self.db.fetchall(

@@ -20,9 +20,12 @@ from bot.storage.usage_log import (
     COUNTED,
     DAY,
     DM_GUILD,
+    SPEND_SQL,
     day_key,
     day_start,
     guild_filter,
+    month_key,
+    month_start,
 )
 
 
@@ -49,6 +52,18 @@ class AdmissionSnapshot:
     # (0 when the operator set no USER_DAILY_LIMIT).
     all_images: int = 0
     guild_active: int = 0  # the server's active jobs (0 when no server cap applies)
+    # Known micro-dollars spent this month (UTC) in the server, and by the member in it, with
+    # /forget-me's counters; each 0 unless the server set that budget (docs/decisions/024).
+    guild_spend: int = 0
+    member_spend: int = 0
+
+
+@dataclass(frozen=True)
+class BotStanding:
+    """The whole bot's counted images today and known spend this month (what was asked for)."""
+
+    images: int = 0
+    spend: int = 0
 
 
 class UsageStore:
@@ -85,6 +100,7 @@ class UsageStore:
         /forget-me is counted exactly once (either as rows or as counters).
         """
         today = day_start(now)
+        month = month_start(now)
         where, params = guild_filter(guild_id)
         anon_guild = DM_GUILD if guild_id is None else guild_id
         # NULL never equals anything: before any /forget-me there is no hash to look for.
@@ -126,7 +142,21 @@ class UsageStore:
               END AS x_anon_all_images,
               CASE WHEN ? > 0 THEN
                 (SELECT COUNT(*) FROM jobs WHERE guild_id = ? AND status IN ({ACTIVE_SQL}))
-              END AS x_guild_active
+              END AS x_guild_active,
+              CASE WHEN s.monthly_budget_micros IS NOT NULL THEN
+                (SELECT {SPEND_SQL} FROM jobs WHERE guild_id = ? AND created_at >= ?)
+              END AS x_guild_spend,
+              CASE WHEN s.monthly_budget_micros IS NOT NULL THEN
+                (SELECT {SPEND_SQL} FROM anonymous_usage WHERE guild_id = ? AND day >= ?)
+              END AS x_anon_guild_spend,
+              CASE WHEN s.member_budget_micros IS NOT NULL THEN
+                (SELECT {SPEND_SQL} FROM jobs
+                   WHERE user_id = ? AND guild_id = ? AND created_at >= ?)
+              END AS x_member_spend,
+              CASE WHEN s.member_budget_micros IS NOT NULL THEN
+                (SELECT {SPEND_SQL} FROM anonymous_member_spend
+                   WHERE guild_id = ? AND user_hash = ? AND month = ?)
+              END AS x_anon_member_spend
             FROM (SELECT 1 AS one) AS x LEFT JOIN guild_settings s ON s.guild_id = ?
             """,
             guild_id,
@@ -160,11 +190,22 @@ class UsageStore:
             guild_active_cap if guild_id is not None else 0,
             guild_id,
             guild_id,
+            month,
+            guild_id,
+            day_key(month),
+            user_id,
+            guild_id,
+            month,
+            guild_id,
+            hashed,
+            month_key(now),
+            guild_id,
         )
         assert row is not None  # the LEFT JOIN always yields one row
         anon_images = int(row["x_anon_images"] or 0)
         anon_last = row["x_anon_last"]
         anon_all = int(row["x_anon_all_images"] or 0)
+        anon_member_spend = int(row["x_anon_member_spend"] or 0)
         if hashed is None and row["x_salt"] is not None:
             # First sight of the salt in this process: look the user up once the slow way.
             self.anonymous.remember_salt(str(row["x_salt"]))
@@ -173,6 +214,8 @@ class UsageStore:
             )
             if user_daily_everywhere > 0:
                 anon_all = await self.anonymous.user_images_everywhere(conn, user_id, now)
+            if row["x_member_spend"] is not None and guild_id is not None:
+                anon_member_spend = await self.anonymous.member_spend(conn, user_id, guild_id, now)
         return AdmissionSnapshot(
             settings={k: v for k, v in row.items() if not k.startswith("x_") and k != "one"},
             blocked=bool(row["x_blocked"]),
@@ -187,6 +230,45 @@ class UsageStore:
             guild_images=int(row["x_guild_images"] or 0),
             all_images=int(row["x_all_images"] or 0) + anon_all,
             guild_active=int(row["x_guild_active"] or 0),
+            guild_spend=int(row["x_guild_spend"] or 0) + int(row["x_anon_guild_spend"] or 0),
+            member_spend=int(row["x_member_spend"] or 0) + anon_member_spend,
+        )
+
+    async def bot_standing(
+        self, conn: Database, now: float, *, images: bool, spend: bool
+    ) -> BotStanding:
+        """The bot's counted images today (`images`) and known spend this month (`spend`), in
+        every server and DM, /forget-me's counters included: one statement, one snapshot."""
+        month = month_start(now)
+        row = await conn.fetchone(
+            f"""
+            SELECT
+              CASE WHEN ? > 0 THEN
+                (SELECT SUM(image_count) FROM jobs WHERE created_at >= ? AND {COUNTED})
+              END AS jobs,
+              CASE WHEN ? > 0 THEN
+                (SELECT SUM(images) FROM anonymous_usage WHERE day = ?)
+              END AS forgotten,
+              CASE WHEN ? > 0 THEN
+                (SELECT {SPEND_SQL} FROM jobs WHERE created_at >= ?)
+              END AS spend,
+              CASE WHEN ? > 0 THEN
+                (SELECT {SPEND_SQL} FROM anonymous_usage WHERE day >= ?)
+              END AS forgotten_spend
+            """,
+            int(images),
+            day_start(now),
+            int(images),
+            day_key(now),
+            int(spend),
+            month,
+            int(spend),
+            day_key(month),
+        )
+        assert row is not None
+        return BotStanding(
+            images=int(row["jobs"] or 0) + int(row["forgotten"] or 0),
+            spend=int(row["spend"] or 0) + int(row["forgotten_spend"] or 0),
         )
 
     async def bot_images_today(self, conn: Database, now: float) -> int:
@@ -267,6 +349,7 @@ __all__ = [
     "DAY",
     "DM_GUILD",
     "AdmissionSnapshot",
+    "BotStanding",
     "ForgetReport",
     "UsageStore",
     "day_key",

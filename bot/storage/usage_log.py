@@ -5,10 +5,17 @@ going, that succeeded, or that reached the provider (they have a prediction id).
 requests, and jobs that ended before the provider ran them (failed, canceled or expired while
 queued), cost nothing and count for nothing. Every query of the log (`UsageStore` for
 admission, `ReportQueries` for /usage, `AnonymousUsage` for /forget-me) builds on these.
+
+What a job costs is its `cost_micros` (issue #21; `bot.jobs.costs`): the estimate while it runs,
+the settled figure once it ends, 0 for exactly the jobs `COUNTED` leaves out, NULL when the
+model's price is unknown. Spend is therefore a plain `SUM(cost_micros)` over the same rows,
+and "jobs of unknown price" are `COUNT(*) - COUNT(cost_micros)`. A job's cost, like its
+images, belongs to the day (and month) it was requested.
 """
 
 from __future__ import annotations
 
+import calendar
 import time
 from typing import Any
 
@@ -22,6 +29,11 @@ COUNTED = (
     " OR (status <> 'refused' AND prediction_id IS NOT NULL))"
 )
 ACCEPTED = "status <> 'refused'"
+# Spend over a set of rows: the known micro-dollars, and how many rows have no known price.
+# CAST: PostgreSQL sums a BIGINT as NUMERIC, which the driver reads as a float; money stays
+# an integer on both backends.
+SPEND_SQL = "CAST(SUM(cost_micros) AS BIGINT)"
+UNKNOWN_SQL = "COUNT(*) - COUNT(cost_micros)"
 # guild_id 0 stands for direct messages in anonymous_usage (it is part of the primary key).
 DM_GUILD = 0
 
@@ -34,6 +46,24 @@ def day_start(now: float) -> float:
 def day_key(ts: float) -> str:
     """The UTC date of `ts` as YYYY-MM-DD (anonymous_usage.day)."""
     return time.strftime("%Y-%m-%d", time.gmtime(ts))
+
+
+def month_start(now: float) -> float:
+    """Epoch seconds of the first day of `now`'s calendar month, 00:00 UTC."""
+    t = time.gmtime(now)
+    return float(calendar.timegm((t.tm_year, t.tm_mon, 1, 0, 0, 0)))
+
+
+def next_month_start(now: float) -> float:
+    """Epoch seconds of the first day of the next calendar month, 00:00 UTC (a budget's reset)."""
+    t = time.gmtime(now)
+    year, month = (t.tm_year + 1, 1) if t.tm_mon == 12 else (t.tm_year, t.tm_mon + 1)
+    return float(calendar.timegm((year, month, 1, 0, 0, 0)))
+
+
+def month_key(ts: float) -> str:
+    """The UTC month of `ts` as YYYY-MM (budget notices, /forget-me's monthly spend)."""
+    return time.strftime("%Y-%m", time.gmtime(ts))
 
 
 def guild_filter(guild_id: int | None) -> tuple[str, tuple[Any, ...]]:
@@ -50,7 +80,12 @@ __all__ = [
     "COUNTED",
     "DAY",
     "DM_GUILD",
+    "SPEND_SQL",
+    "UNKNOWN_SQL",
     "day_key",
     "day_start",
     "guild_filter",
+    "month_key",
+    "month_start",
+    "next_month_start",
 ]

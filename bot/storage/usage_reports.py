@@ -10,7 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from bot.storage.base import Database
-from bot.storage.usage_log import ACCEPTED, COUNTED
+from bot.storage.usage_log import ACCEPTED, COUNTED, SPEND_SQL, UNKNOWN_SQL
+
+
+def _spend(row: dict[str, Any]) -> dict[str, int]:
+    return {
+        "spend_micros": int(row.get("spend") or 0),
+        "unknown_jobs": int(row.get("unknown_jobs") or 0),
+    }
 
 
 class ReportQueries:
@@ -28,7 +35,8 @@ class ReportQueries:
             f" SUM(CASE WHEN status = 'refused' THEN 1 ELSE 0 END) AS refused,"
             f" SUM(CASE WHEN {COUNTED} THEN image_count ELSE 0 END) AS images,"
             f" SUM(output_count) AS outputs,"
-            f" SUM(provider_seconds) AS provider_seconds"
+            f" SUM(provider_seconds) AS provider_seconds,"
+            f" {SPEND_SQL} AS spend, {UNKNOWN_SQL} AS unknown_jobs"
             f" FROM jobs WHERE {where}",
             *params,
         )
@@ -40,7 +48,31 @@ class ReportQueries:
             "images": int(row.get("images") or 0),
             "outputs": int(row.get("outputs") or 0),
             "provider_seconds": float(row.get("provider_seconds") or 0.0),
+            **_spend(row),
         }
+
+    async def by_guild(self, since: float, until: float) -> list[dict[str, Any]]:
+        """Per server (None for direct messages) over [since, until): requests, jobs accepted,
+        images and spend, biggest spender first (the operator's `python -m bot usage`)."""
+        rows = await self.db.fetchall(
+            f"SELECT guild_id, COUNT(*) AS requests,"
+            f" SUM(CASE WHEN {ACCEPTED} THEN 1 ELSE 0 END) AS accepted,"
+            f" SUM(CASE WHEN {COUNTED} THEN image_count ELSE 0 END) AS images,"
+            f" {SPEND_SQL} AS spend, {UNKNOWN_SQL} AS unknown_jobs"
+            f" FROM jobs WHERE created_at >= ? AND created_at < ? GROUP BY guild_id",
+            since,
+            until,
+        )
+        return [
+            {
+                "guild_id": None if r["guild_id"] is None else int(r["guild_id"]),
+                "requests": int(r["requests"] or 0),
+                "accepted": int(r["accepted"] or 0),
+                "images": int(r["images"] or 0),
+                **_spend(r),
+            }
+            for r in rows
+        ]
 
     async def per_model(
         self, *, guild_id: int | None, user_id: int | None, since: float, until: float
@@ -49,9 +81,12 @@ class ReportQueries:
         rows = await self.db.fetchall(
             f"SELECT model, COUNT(*) AS requests,"
             f" SUM(CASE WHEN {COUNTED} THEN image_count ELSE 0 END) AS images,"
-            f" SUM(provider_seconds) AS provider_seconds"
+            f" SUM(provider_seconds) AS provider_seconds,"
+            f" {SPEND_SQL} AS spend, {UNKNOWN_SQL} AS unknown_jobs"
             f" FROM jobs WHERE {where} AND {ACCEPTED}"
-            f" GROUP BY model ORDER BY images DESC, requests DESC, model",
+            f" GROUP BY model"
+            # COALESCE: NULL sorts last in SQLite's DESC but first in PostgreSQL's.
+            f" ORDER BY COALESCE({SPEND_SQL}, 0) DESC, images DESC, requests DESC, model",
             *params,
         )
         return [
@@ -60,6 +95,7 @@ class ReportQueries:
                 "requests": int(r["requests"] or 0),
                 "images": int(r["images"] or 0),
                 "provider_seconds": float(r["provider_seconds"] or 0.0),
+                **_spend(r),
             }
             for r in rows
         ]
@@ -91,11 +127,14 @@ class ReportQueries:
     async def top_users(
         self, guild_id: int, since: float, until: float, limit: int = 10
     ) -> list[dict[str, Any]]:
+        """The members who spent most (then made most images) over the period."""
         rows = await self.db.fetchall(
             f"SELECT user_id, COUNT(*) AS requests,"
-            f" SUM(CASE WHEN {COUNTED} THEN image_count ELSE 0 END) AS images"
+            f" SUM(CASE WHEN {COUNTED} THEN image_count ELSE 0 END) AS images,"
+            f" {SPEND_SQL} AS spend, {UNKNOWN_SQL} AS unknown_jobs"
             f" FROM jobs WHERE guild_id = ? AND created_at >= ? AND created_at < ?"
-            f" AND {ACCEPTED} GROUP BY user_id ORDER BY images DESC, requests DESC, user_id"
+            f" AND {ACCEPTED} GROUP BY user_id"
+            f" ORDER BY COALESCE({SPEND_SQL}, 0) DESC, images DESC, requests DESC, user_id"
             f" LIMIT ?",
             guild_id,
             since,
@@ -107,6 +146,7 @@ class ReportQueries:
                 "user_id": int(r["user_id"]),
                 "requests": int(r["requests"]),
                 "images": int(r["images"] or 0),
+                **_spend(r),
             }
             for r in rows
         ]
@@ -115,7 +155,8 @@ class ReportQueries:
         return await self.db.fetchall(
             "SELECT id, created_at, user_id, channel_id, model, status, image_count,"
             " output_count, prediction_id, provider_seconds, error_kind, refusal_reason,"
-            " refusal_detail, prompt, input_json FROM jobs"
+            " refusal_detail, prompt, input_json, price_micros, price_unit,"
+            " cost_estimated_micros, cost_micros FROM jobs"
             " WHERE guild_id = ? AND created_at >= ? AND created_at < ? ORDER BY id",
             guild_id,
             since,

@@ -68,6 +68,21 @@ def test_check_masks_the_database_password(tmp_path: Path) -> None:
     assert "postgresql://imagebot:***@db.example:5432/imagebot" in result.stdout
 
 
+def test_check_names_the_models_a_budget_would_refuse(tmp_path: Path) -> None:
+    """With BOT_MONTHLY_BUDGET set, `check` warns (exit 0) about every model without a price,
+    the default one first among them, and says where a price goes."""
+    (tmp_path / ".env").write_text(
+        f"DISCORD_TOKEN={TOKEN}\nCOMETAPI_KEY=sk-secret-abcdef123456\nBOT_MONTHLY_BUDGET=25\n"
+    )
+    result = run_cli(["check"], {}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    [warning] = [ln for ln in result.stdout.splitlines() if ln.startswith("Warning:")]
+    assert "(DEFAULT_MODEL among them)" in warning and "MODELS_FILE" in warning
+    assert "black-forest-labs/flux-schnell" in warning and "flux-2-flex" not in warning
+    (tmp_path / ".env").write_text(f"DISCORD_TOKEN={TOKEN}\nCOMETAPI_KEY=sk-secret-abcdef123456\n")
+    assert "Warning:" not in run_cli(["check"], {}, tmp_path).stdout
+
+
 def test_check_with_a_bad_value_exits_2(tmp_path: Path) -> None:
     """`check` reports a malformed setting in one sentence and exits 2."""
     (tmp_path / ".env").write_text(f"DISCORD_TOKEN={TOKEN}\nCOMETAPI_KEY=sk-x\nLOG_LEVEL=LOUD\n")

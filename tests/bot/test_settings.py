@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from bot.settings import Secret, SettingsError, load_settings, parse_shard_ids
@@ -26,6 +28,7 @@ def test_defaults_match_the_design() -> None:
     assert s.dev_guild_id is None and s.shard_count is None and s.shard_ids is None
     assert s.log_level == "INFO" and s.models_file is None
     assert s.bot_daily_limit == 0 and s.allow_dms is False
+    assert s.bot_monthly_budget == 0
 
 
 @pytest.mark.parametrize(
@@ -48,6 +51,9 @@ def test_defaults_match_the_design() -> None:
         ({"BOT_DAILY_LIMIT": "-1"}, "BOT_DAILY_LIMIT", "0 or more"),
         ({"BOT_DAILY_LIMIT": "lots"}, "BOT_DAILY_LIMIT", "whole number"),
         ({"ALLOW_DMS": "maybe"}, "ALLOW_DMS", "must be 1"),
+        ({"BOT_MONTHLY_BUDGET": "$25"}, "BOT_MONTHLY_BUDGET", "such as 25 or 12.50"),
+        ({"BOT_MONTHLY_BUDGET": "12.505"}, "BOT_MONTHLY_BUDGET", "at most cents"),
+        ({"BOT_MONTHLY_BUDGET": "-5"}, "BOT_MONTHLY_BUDGET", "0 for no budget"),
         ({"JOB_TIMEOUT_SECONDS": "5"}, "JOB_TIMEOUT_SECONDS", "10 or more"),
         ({"DEV_GUILD_ID": "abc"}, "DEV_GUILD_ID", "Discord server id"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL", "DEBUG, INFO"),
@@ -93,9 +99,14 @@ def test_values_are_typed() -> None:
             LOG_LEVEL="debug",
             BOT_DAILY_LIMIT="500",
             ALLOW_DMS="1",
+            BOT_MONTHLY_BUDGET="12.50",
         )
     )
     assert s.bot_daily_limit == 500 and s.allow_dms is True
+    assert (
+        s.bot_monthly_budget == Decimal("12.50")
+        and dict(s.summary())["BOT_MONTHLY_BUDGET"] == "12.5"
+    )
     assert dict(s.summary())["ALLOW_DMS"] == "1"
     assert load_settings(env(ALLOW_DMS="off")).allow_dms is False
     assert s.max_concurrent_jobs == 3 and s.dev_guild_id == 123456789012345678

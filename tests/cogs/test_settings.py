@@ -109,7 +109,7 @@ async def test_every_settings_command_runs_the_manage_server_check(stack: Stack)
     cog = stack.bot.get_cog("Settings")
     assert cog is not None
     commands = [c for c in cog.walk_app_commands() if isinstance(c, app_commands.Command)]
-    assert len(commands) == 17
+    assert len(commands) == 19
     member = SimpleNamespace(guild_id=stack.discord.guild.id, permissions=discord.Permissions())
     in_dm = SimpleNamespace(guild_id=None, permissions=discord.Permissions.all())
     for command in commands:

@@ -61,9 +61,15 @@ async def test_usage_me_matches_the_callers_jobs_and_quota(stack_factory: Any) -
     assert me[text(stack, "usage.requests")] == "2"
     assert me[text(stack, "usage.images")] == "3"
     assert me[text(stack, "usage.refused")] == "1"
+    # No price in the built-in catalog for schnell: its jobs are of unknown price, not free.
+    unknown = text(stack, "usage.amount_all_unknown", count=2)
     assert me[text(stack, "usage.top_models")] == text(
-        stack, "usage.model_line", model="FLUX schnell", images=3
+        stack, "usage.model_spend_line", model="FLUX schnell", amount=unknown, images=3
     )
+    assert me[text(stack, "usage.spend")].splitlines() == [
+        text(stack, "usage.spend_today", amount=unknown),
+        text(stack, "usage.spend_month", amount=unknown),
+    ]
 
     nothing = fields(await usage(stack, "me", fake.users.moderator))
     assert nothing[text(stack, "usage.requests")] == text(stack, "usage.none")
@@ -89,12 +95,30 @@ async def test_usage_server_totals_refusals_failures_and_top_users(stack: Stack)
         stack, "usage.count_line", label="`safety`", count=1
     )
     member, other = fake.users.member, fake.users.other_member
-    assert got[text(stack, "usage.top_users")].splitlines() == [
-        text(stack, "usage.user_line", user=f"<@{member.id}>", images=3, requests=2),
-        text(stack, "usage.user_line", user=f"<@{other.id}>", images=2, requests=2),
+
+    def unknown(count: int) -> str:
+        return text(stack, "usage.amount_all_unknown", count=count)
+
+    assert got[text(stack, "usage.top_spenders")].splitlines() == [
+        text(
+            stack,
+            "usage.user_spend_line",
+            user=f"<@{member.id}>",
+            amount=unknown(2),
+            images=3,
+            requests=2,
+        ),
+        text(
+            stack,
+            "usage.user_spend_line",
+            user=f"<@{other.id}>",
+            amount=unknown(2),
+            images=2,
+            requests=2,
+        ),
     ]
     assert got[text(stack, "usage.top_models")] == text(
-        stack, "usage.model_line", model="FLUX schnell", images=5
+        stack, "usage.model_spend_line", model="FLUX schnell", amount=unknown(4), images=5
     )
     # Top users are mentions, and nobody is pinged.
     reply = next(r for r in fake.requests if r.token == interaction.token)

@@ -63,6 +63,9 @@ class ModelBehaviour:
     data_removed: bool = False  # output files already gone (404) and data_removed true
     image_size: int | None = None  # short side in pixels; None: the server's default
     output_count: int | None = None  # outputs given whatever was asked; None: as asked
+    # The safety checker drops all but this many of the images asked for (FLUX's "Total safe
+    # images: k out of n"): the prediction succeeds with fewer outputs. None: none dropped.
+    safe_images: int | None = None
 
 
 @dataclass
@@ -109,8 +112,14 @@ class FakePrediction:
             return "processing"
         return "failed" if self.behaviour.fail_with is not None else "succeeded"
 
+    @property
+    def made(self) -> int:
+        """How many images the prediction returns (the safety checker may drop some)."""
+        safe = self.behaviour.safe_images
+        return self.num_outputs if safe is None else min(safe, self.num_outputs)
+
     def output_names(self) -> list[str]:
-        return [f"{i}.{self.output_format}" for i in range(self.num_outputs)]
+        return [f"{i}.{self.output_format}" for i in range(self.made)]
 
 
 @dataclass
@@ -302,6 +311,7 @@ class FakeCometAPI:
         data_removed: bool = False,
         image_size: int | None = None,
         output_count: int | None = None,
+        safe_images: int | None = None,
     ) -> None:
         """How predictions of `model` run from now on; an unknown model becomes known.
 
@@ -320,6 +330,7 @@ class FakeCometAPI:
             data_removed=data_removed,
             image_size=image_size,
             output_count=output_count,
+            safe_images=safe_images,
         )
 
     def no_credit(self) -> None:
@@ -654,7 +665,7 @@ class FakeCometAPI:
             output = urls if pred.output_list else urls[0]
             metrics = {
                 "predict_time": round(pred.finish_at - pred.start_at, 6),
-                "image_count": pred.num_outputs,
+                "image_count": pred.made,
             }
         api = "https://api.replicate.com/v1/predictions"
         body = {
@@ -704,7 +715,7 @@ class FakeCometAPI:
             if pred.steps is None:
                 lines.append(f"Generated image in {pred.finish_at - pred.start_at:.2f}sec")
             else:
-                lines.append(f"Total safe images: {pred.num_outputs} out of {pred.num_outputs}")
+                lines.append(f"Total safe images: {pred.made} out of {pred.num_outputs}")
         elif status == "failed" and "nsfw" in (pred.behaviour.fail_with or "").lower():
             lines.append(f"Total safe images: 0 out of {pred.num_outputs}")
         return "\n".join(lines) + "\n"

@@ -4,6 +4,7 @@ embed, the blocked members, and one sentence per refused value."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 
@@ -32,6 +33,7 @@ class Defaults:
     user_cooldown_seconds: int = 10
     user_max_active_jobs: int = 2
     default_model: str = "black-forest-labs/flux-schnell"
+    bot_monthly_budget: Decimal = Decimal(0)
 
 
 @pytest.fixture(scope="module")

@@ -185,6 +185,24 @@ REQUIRED_TEXT: dict[str, set[str]] = {
     "settings.roles.added": {"role"},
     "settings.limit.updated": {"limit", "value"},
     "usage.export.done": {"since", "rows"},
+    # Costs and budgets (#21): every sentence in all four languages, with these placeholders.
+    "refusal.member_monthly_budget": {"budget", "spent", "cost", "reset_day"},
+    "refusal.guild_monthly_budget": {"budget", "spent", "cost", "reset_day"},
+    "refusal.bot_monthly_budget": {"reset_day"},
+    "refusal.budget_unpriced": {"model"},
+    "log.budget_80": {"percent", "spent", "budget", "reset"},
+    "log.budget_100": {"spent", "budget", "reset"},
+    "log.budget_unpriced": {"model"},
+    "settings.budget.monthly_set": {"amount", "spent"},
+    "settings.budget.member_set": {"amount"},
+    "settings.budget.above_operator": {"max"},
+    "settings.budget.above_server": {"max"},
+    "settings.budget.unpriced": {"models"},
+    "usage.spend_today": {"amount"},
+    "usage.spend_month": {"amount"},
+    "usage.spend_budget": {"spent", "budget", "reset"},
+    "usage.amount_unknown": {"amount", "count"},
+    "usage.amount_all_unknown": {"count"},
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+from decimal import Decimal
 
 from bot.jobs.model import NewJob
 from bot.policy import Admission, DefaultLimits
@@ -46,7 +47,10 @@ def new_job(
     count: int = 1,
     prompt: str = "a lighthouse at dusk",
     model: str = "black-forest-labs/flux-schnell",
+    price: int | None = None,
+    unit: str = "image",
 ) -> NewJob:
+    """A request; `price` in micro-dollars per `unit` (None: the model's price is unknown)."""
     return NewJob(
         kind="imagine",
         user_id=user,
@@ -56,6 +60,8 @@ def new_job(
         prompt=prompt,
         input={"prompt": prompt, "num_outputs": count},
         image_count=count,
+        price_micros=price,
+        price_unit=unit if price is not None else None,
     )
 
 
@@ -65,9 +71,11 @@ def make_admission(
     clock: FakeClock,
     *,
     allow_dms: bool = False,
+    bot_monthly_budget: str = "0",
     **limits: int,
 ) -> Admission:
-    """An Admission under these operator limits (0, the default for each, means none)."""
+    """An Admission under these operator limits (0, the default for each, means none) and
+    BOT_MONTHLY_BUDGET in dollars."""
     defaults = DefaultLimits(
         user_daily_limit=limits.get("user_daily_limit", 0),
         guild_daily_limit=limits.get("guild_daily_limit", 0),
@@ -76,5 +84,6 @@ def make_admission(
         bot_daily_limit=limits.get("bot_daily_limit", 0),
         allow_dms=allow_dms,
         guild_max_active_jobs=limits.get("guild_max_active_jobs", 0),
+        bot_monthly_budget=Decimal(bot_monthly_budget),
     )
     return Admission(store=jobs, config=config, defaults=defaults, clock=clock)

@@ -159,3 +159,70 @@ async def test_server_active_jobs_cap_holds_across_processes(database: Database)
         assert {r.params["limit"] for r in refused} == {3}
     finally:
         await second.close()
+
+
+async def test_a_servers_budget_holds_across_processes(database: Database) -> None:
+    """Two members of one server, two connections, the last dollars of its monthly budget at
+    the same instant, month after month: one admitted, one refused, every time."""
+    clock = FakeClock()
+    second = await open_database(url_of(database))
+    try:
+        adms = [
+            make_admission(JobStore(d, clock), GuildConfigStore(d, clock), clock)
+            for d in (database, second)
+        ]
+        await GuildConfigStore(database, clock).set_budget(GUILD, "monthly", 36_000)
+        for month in range(3):
+            clock.set(NOON + month * 31 * 86_400)
+            first = await adms[0].admit(
+                new_job(user=1, count=4, price=6_000),
+                RequestContext(user_id=1, guild_id=GUILD, channel_id=CHANNEL),
+            )
+            assert isinstance(first, Job)  # 24,000 of 36,000: 12,000 left, one request's worth
+            results = await asyncio.gather(
+                *(
+                    adm.admit(
+                        new_job(user=user, count=2, price=6_000),
+                        RequestContext(user_id=user, guild_id=GUILD, channel_id=CHANNEL),
+                    )
+                    for adm, user in ((adms[0], 2), (adms[1], 3))
+                )
+            )
+            assert sorted(getattr(r, "reason", "admitted") for r in results) == [
+                "admitted",
+                "guild_monthly_budget",
+            ], month
+    finally:
+        await second.close()
+
+
+async def test_the_bot_budget_holds_across_servers_and_processes(database: Database) -> None:
+    """Different users in different servers (no server or user lock in common) race through
+    two connections for the bot's last dollars: exactly the budget is admitted, and the 100 %
+    notice is recorded once."""
+    clock = FakeClock()
+    second = await open_database(url_of(database))
+    try:
+        adms = [
+            make_admission(
+                JobStore(d, clock), GuildConfigStore(d, clock), clock, bot_monthly_budget="0.05"
+            )
+            for d in (database, second)
+        ]
+        results = await asyncio.gather(
+            *(
+                adms[i % 2].admit(
+                    new_job(user=i, guild=GUILD + i, count=1, price=10_000),
+                    RequestContext(user_id=i, guild_id=GUILD + i, channel_id=CHANNEL),
+                )
+                for i in range(8)
+            )
+        )
+        assert sum(isinstance(r, Job) for r in results) == 5
+        assert {getattr(r, "reason", None) for r in results} == {None, "bot_monthly_budget"}
+        spent = await database.fetchval("SELECT SUM(cost_micros) FROM jobs")
+        assert int(spent) == 50_000
+        notices = await database.fetchall("SELECT scope, kind FROM budget_notices ORDER BY kind")
+        assert notices == [{"scope": "bot", "kind": "100"}, {"scope": "bot", "kind": "80"}]
+    finally:
+        await second.close()

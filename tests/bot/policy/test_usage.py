@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import csv
 import io
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ import pytest
 
 from bot.catalog import InputPolicy
 from bot.jobs.model import Job, JobStatus
+from bot.money import usd_text
 from bot.policy import (
     CSV_COLUMNS,
     Admission,
@@ -203,6 +205,12 @@ def _expected_csv_row(r: dict[str, Any]) -> dict[str, str]:
         "refusal_detail": s(r["refusal_detail"]),
         "prompt": r["prompt"],
         "input": r["input_json"],
+        "currency": "USD",
+        "price_usd": "" if r["price_micros"] is None else usd_text(r["price_micros"]),
+        "price_unit": s(r["price_unit"]),
+        "estimated_usd": s(r["cost_estimated_micros"] and usd_text(r["cost_estimated_micros"])),
+        "settled_usd": "" if r["cost_micros"] is None else usd_text(r["cost_micros"]),
+        "cost_status": "unknown" if r["cost_micros"] is None else "settled",
     }
 
 
@@ -388,3 +396,80 @@ def test_input_policy_follows_the_server_and_the_channel() -> None:
     assert policy == InputPolicy(
         age_restricted_channel=True, allow_nsfw=True, max_prompt_length=500
     )
+
+
+async def test_the_csv_has_each_jobs_cost_columns(
+    db: Database, jobs: JobStore, config: GuildConfigStore, clock: FakeClock
+) -> None:
+    """Currency, price, estimate and settled cost per row: settled once it ended (fewer images
+    made, fewer dollars), blank while it runs or when its price is unknown."""
+    adm = make_admission(jobs, config, clock)
+
+    async def priced(count: int, price: int | None, unit: str = "image") -> Job:
+        result = await adm.admit(
+            new_job(user=1, count=count, price=price, unit=unit),
+            RequestContext(user_id=1, guild_id=GUILD, channel_id=CHANNEL),
+        )
+        assert isinstance(result, Job)
+        return result
+
+    fewer = await priced(4, 3_000)
+    await finish(jobs, fewer, JobStatus.DELIVERING, prediction="p1", provider_images=3)
+    await jobs.transition(fewer.id, JobStatus.SUCCEEDED)
+    await priced(2, 3_000)  # still queued
+    flex = await priced(1, 192_000, "request")
+    await finish(jobs, flex, JobStatus.FAILED, prediction="p3", provider_images=0)
+    unknown = await priced(1, None)
+    await finish(jobs, unknown, JobStatus.SUCCEEDED, prediction="p4", provider_images=1)
+    raw = await report_for(adm, db, clock).export_csv(GUILD, NOON - 86_400, MIDNIGHT)
+    rows = list(csv.DictReader(io.StringIO(raw, newline="")))
+    cost = [
+        (
+            r["currency"],
+            r["price_usd"],
+            r["price_unit"],
+            r["estimated_usd"],
+            r["settled_usd"],
+            r["cost_status"],
+        )
+        for r in rows
+    ]
+    assert cost == [
+        ("USD", "0.003", "image", "0.012", "0.009", "settled"),
+        ("USD", "0.003", "image", "0.006", "", "running"),
+        ("USD", "0.192", "request", "0.192", "0.192", "settled"),
+        ("USD", "", "", "", "", "unknown"),
+    ]
+
+
+async def test_summaries_show_spend_today_and_this_month_with_the_budget(
+    db: Database, jobs: JobStore, config: GuildConfigStore, clock: FakeClock
+) -> None:
+    """/usage me: the member's spend here and their budget; /usage server: the server's,
+    forgotten members included, with its budget and the first of next month."""
+    adm = make_admission(jobs, config, clock)
+    await config.set_budget(GUILD, "monthly", 1_000_000)
+    await config.set_budget(GUILD, "member", 100_000)
+    clock.set(NOON - 5 * 86_400)  # earlier this month (March 5th)
+    for user in (1, 2):
+        result = await adm.admit(
+            new_job(user=user, count=2, price=3_000),
+            RequestContext(user_id=user, guild_id=GUILD, channel_id=CHANNEL),
+        )
+        assert isinstance(result, Job)
+        await finish(jobs, result, JobStatus.SUCCEEDED, prediction=f"p{user}", provider_images=2)
+    clock.set(NOON)
+    result = await adm.admit(
+        new_job(user=1, count=1, price=3_000),
+        RequestContext(user_id=1, guild_id=GUILD, channel_id=CHANNEL),
+    )
+    assert isinstance(result, Job)
+    await adm.usage.anonymous.forget_user(2)  # their $0.006 stays in the server's month
+    report = report_for(adm, db, clock)
+    mine = await report.user_summary(1, GUILD, days=1)
+    assert (mine.spend.today.micros, mine.spend.month.micros) == (3_000, 9_000)
+    assert (mine.spend.budget, mine.spend.left) == (100_000, 91_000)
+    assert mine.spend.reset == float(calendar.timegm((2025, 4, 1, 0, 0, 0)))
+    server = await report.guild_summary(GUILD, days=1)
+    assert (server.spend.today.micros, server.spend.month.micros) == (3_000, 15_000)
+    assert server.spend.budget == 1_000_000

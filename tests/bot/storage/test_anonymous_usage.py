@@ -105,3 +105,25 @@ async def test_forgetting_twice_adds_up_and_keeps_one_salt(db: Database, clock: 
     assert await fresh.user_today(db, 1, GUILD, NOON + 61, NOON) == (3, NOON + 60)
     empty = await fresh.forget_user(1)
     assert (empty.jobs_deleted, empty.events_deleted, empty.images_kept_anonymously) == (0, 0, 0)
+
+
+async def test_forgetting_keeps_the_spend_and_the_members_month_until_it_ends(
+    database: Database,
+) -> None:
+    """Spend and jobs of unknown price fold into the server's counters; the member's spend this
+    month stays under their hash for a per-member budget, and goes when the month is over."""
+    clock = Clock()
+    jobs, usage = JobStore(database, clock), AnonymousUsage(database, clock)
+    await make(jobs, JobStatus.SUCCEEDED, prediction="a", count=4, price=3_000, made=3)
+    await make(jobs, JobStatus.SUCCEEDED, prediction="b", count=2)  # unknown price
+    await make(jobs, JobStatus.REFUSED, count=4, price=3_000)
+    await usage.forget_user(1)
+    totals = await usage.totals(GUILD, TODAY, TODAY + DAY)
+    assert (totals["spend_micros"], totals["unknown_jobs"]) == (9_000, 1)
+    assert await usage.member_spend(database, 1, GUILD, NOON) == 9_000
+    assert await usage.member_spend(database, 2, GUILD, NOON) == 0
+    clock.t = NOON + 25 * DAY  # April 4th
+    await usage.prune()
+    assert await usage.member_spend(database, 1, GUILD, NOON) == 0
+    assert await database.fetchval("SELECT COUNT(*) FROM anonymous_member_spend") == 0
+    assert (await usage.totals(GUILD, TODAY, TODAY + DAY))["spend_micros"] == 9_000

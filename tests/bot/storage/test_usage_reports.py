@@ -62,3 +62,42 @@ async def test_refusals_failures_top_users_and_export_rows(database: Database) -
     rows = await queries.export_rows(GUILD, **PERIOD)
     assert [r["status"] for r in rows] == ["succeeded", "queued", "refused", "succeeded", "failed"]
     assert [r["id"] for r in rows] == sorted(r["id"] for r in rows)
+
+
+async def test_spend_sums_known_costs_and_counts_unknown_ones_apart(database: Database) -> None:
+    """Spend is exact micro-dollars over the rows; jobs of unknown price are counted beside
+    it; refusals and jobs that never ran add nothing; members are ranked by spend."""
+    clock = Clock(NOON)
+    jobs = JobStore(database, clock)
+    await make(jobs, JobStatus.SUCCEEDED, prediction="a", count=4, price=3_000, made=3)  # 9,000
+    await make(jobs, JobStatus.QUEUED, count=2, price=3_000)  # its estimate: 6,000
+    await make(jobs, JobStatus.REFUSED, count=4, price=3_000)  # 0
+    await make(jobs, JobStatus.CANCELED, count=4, price=3_000)  # never ran: 0
+    await make(jobs, JobStatus.SUCCEEDED, prediction="b", user=2, price=192_000, unit="request")
+    await make(jobs, JobStatus.SUCCEEDED, prediction="c", user=3, count=2)  # unknown price
+    await make(jobs, JobStatus.SUCCEEDED, prediction="d", guild=None, price=3_000, made=1)
+    queries = ReportQueries(database)
+    server = await queries.totals(guild_id=GUILD, user_id=None, **PERIOD)
+    assert (server["spend_micros"], server["unknown_jobs"]) == (9_000 + 6_000 + 192_000, 1)
+    member = await queries.totals(guild_id=GUILD, user_id=1, **PERIOD)
+    assert (member["spend_micros"], member["unknown_jobs"]) == (15_000, 0)
+    top = await queries.top_users(GUILD, **PERIOD)
+    assert [(u["user_id"], u["spend_micros"], u["unknown_jobs"]) for u in top] == [
+        (2, 192_000, 0),
+        (1, 15_000, 0),
+        (3, 0, 1),
+    ]
+    [model] = await queries.per_model(guild_id=GUILD, user_id=None, **PERIOD)
+    assert (model["spend_micros"], model["unknown_jobs"]) == (207_000, 1)
+    by_guild = {r["guild_id"]: r for r in await queries.by_guild(**PERIOD)}
+    assert set(by_guild) == {GUILD, None}
+    assert (by_guild[GUILD]["accepted"], by_guild[GUILD]["images"]) == (5, 4 + 2 + 1 + 2)
+    assert (by_guild[None]["spend_micros"], by_guild[None]["unknown_jobs"]) == (3_000, 0)
+    rows = await queries.export_rows(GUILD, **PERIOD)
+    assert [
+        (r["price_micros"], r["cost_estimated_micros"], r["cost_micros"]) for r in rows[:3]
+    ] == [
+        (3_000, 12_000, 9_000),
+        (3_000, 6_000, 6_000),
+        (3_000, 12_000, 0),
+    ]

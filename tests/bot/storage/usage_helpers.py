@@ -27,7 +27,14 @@ class Clock:
         self.t += seconds
 
 
-def new(user: int = 1, guild: int | None = GUILD, count: int = 1) -> NewJob:
+def new(
+    user: int = 1,
+    guild: int | None = GUILD,
+    count: int = 1,
+    price: int | None = None,
+    unit: str = "image",
+) -> NewJob:
+    """A request; `price` in micro-dollars per `unit` (None: the model's price is unknown)."""
     return NewJob(
         kind="imagine",
         user_id=user,
@@ -37,6 +44,8 @@ def new(user: int = 1, guild: int | None = GUILD, count: int = 1) -> NewJob:
         prompt="p",
         input={"prompt": "p"},
         image_count=count,
+        price_micros=price,
+        price_unit=unit if price is not None else None,
     )
 
 
@@ -48,12 +57,18 @@ async def make(
     user: int = 1,
     guild: int | None = GUILD,
     count: int = 1,
+    price: int | None = None,
+    unit: str = "image",
+    made: int | None = None,
 ) -> Job:
+    """A job in `status`; `made`: the images the provider said it made (provider_images)."""
+    request = new(user, guild, count, price, unit)
     if status is JobStatus.REFUSED:
-        return await jobs.insert(new(user, guild, count), status=status, refusal_reason="cooldown")
-    job = await jobs.insert(new(user, guild, count))
+        return await jobs.insert(request, status=status, refusal_reason="cooldown")
+    job = await jobs.insert(request)
     if prediction is not None or status is not JobStatus.QUEUED:
-        moved = await jobs.transition(job.id, status, prediction_id=prediction)
+        extra = {} if made is None else {"provider_images": made}
+        moved = await jobs.transition(job.id, status, prediction_id=prediction, **extra)
         assert moved is not None
         job = moved
     return job
