@@ -59,6 +59,10 @@ class NewJob:
     parent_id: int | None = None
     upload_limit: int | None = None
     parent_image: int | None = None  # which image of the parent's result (1 for the first)
+    style: str | None = None  # the server style the request used, by name
+    spoiler: bool = False  # the images are uploaded as spoilers
+    # Preferences the request could not use, and why (`bot.policy.ladder.Note.as_dict`).
+    notes: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,9 @@ class Job:
     lease_expires_at: float | None = None
     upload_limit: int | None = None
     parent_image: int | None = None
+    style: str | None = None
+    spoiler: bool = False
+    notes: tuple[dict[str, Any], ...] = ()
 
     @property
     def is_active(self) -> bool:
@@ -124,4 +131,6 @@ class Job:
         data["input"] = json.loads(data.pop("input_json") or "{}")
         data["result_attachments"] = json.loads(data.pop("result_attachments_json") or "[]")
         data["notified"] = bool(data["notified"])
+        data["spoiler"] = bool(data.get("spoiler") or 0)
+        data["notes"] = tuple(json.loads(data.pop("notes_json", None) or "[]"))
         return cls(**data)

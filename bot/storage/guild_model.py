@@ -13,6 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+# How a server spoils results (/settings spoiler): never, always, or in age-restricted channels.
+SPOILER_MODES = ("off", "on", "nsfw-only")
+
 
 class GuildConfigError(ValueError):
     """A /settings value was refused. `code` picks the localized sentence; `str()` is English."""
@@ -61,6 +64,13 @@ class GuildConfig:
     default_model: str | None = None
     role_limits: tuple[RoleLimit, ...] = ()
     terms_version: int = 0
+    spoiler_mode: str = "off"  # one of SPOILER_MODES
+
+    def spoils(self, *, age_restricted_channel: bool) -> bool:
+        """Whether the server wants results in this channel uploaded as spoilers."""
+        if self.spoiler_mode == "on":
+            return True
+        return self.spoiler_mode == "nsfw-only" and age_restricted_channel
 
 
 def ids_from_json(raw: str | None) -> frozenset[int]:
@@ -91,6 +101,8 @@ def config_from_row(
         default_model=row["default_model"],
         role_limits=role_limits,
         terms_version=int(row["terms_version"]),
+        # A column of migration 072: absent from rows read before it, and from old snapshots.
+        spoiler_mode=row.get("spoiler_mode") or "off",
     )
 
 
@@ -115,6 +127,7 @@ def blocked_user_from_row(row: dict[str, Any]) -> BlockedUser:
 
 
 __all__ = [
+    "SPOILER_MODES",
     "BlockedUser",
     "GuildConfig",
     "GuildConfigError",
