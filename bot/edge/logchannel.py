@@ -170,9 +170,12 @@ class LogChannelMirror:
             ),
             color=COLOR_DONE,
         )
-        embed.add_field(
-            name=t(locale, "log.prompt"), value=truncate(job.prompt, 1024) or "—", inline=False
-        )
+        prompt = truncate(job.prompt, 1024) or "—"
+        if job.spoiler:
+            # The log has no image to blur; it follows the job's spoiler by hiding the prompt
+            # behind a click, as the result hides its images (pipes escaped: no way out).
+            prompt = "||" + truncate(job.prompt.replace("|", "\\|"), 1020) + "||"
+        embed.add_field(name=t(locale, "log.prompt"), value=prompt, inline=False)
         embed.add_field(name=t(locale, "log.model"), value=model_label(services.catalog, job.model))
         # A result sent by DM has no link moderators could open.
         target = job.message_id if job.delivery_method == "dm" else job.result_message_id

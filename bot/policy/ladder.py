@@ -263,6 +263,35 @@ def _blame(
     return values
 
 
+def check_style_defaults(catalog: Catalog, model: str | None, aspect_ratio: str | None) -> None:
+    """What `/settings style add` checks of a style's defaults against the catalog today: a
+    model that exists and makes images from text, and a ratio that model (or, without one,
+    some model of /imagine) takes. Raises UserFacingError with the sentence's key.
+
+    A style's defaults stay soft afterwards: when the catalog changes, the ladder drops them
+    with a note rather than refusing every request that names the style.
+    """
+    spec = None
+    if model is not None:
+        spec = catalog.get(model)  # UnknownModelError: the caller says which one
+        if not spec.usable_for("text-to-image"):
+            raise UserFacingError("validation.model_needs_image", model=spec.label)
+    if aspect_ratio is None:
+        return
+    if spec is None:
+        allowed = catalog.aspect_ratio_choices("text-to-image")
+    else:
+        field = spec.option_field("aspect_ratio")
+        allowed = [str(c) for c in (field.choices or ())] if field is not None else []
+    if aspect_ratio not in allowed:
+        raise UserFacingError(
+            "settings.style.aspect_ratio",
+            value=aspect_ratio,
+            model=spec.label if spec is not None else "/imagine",
+            allowed=", ".join(allowed) or "—",
+        )
+
+
 async def read_layers(
     *,
     preferences: PreferenceStore,
@@ -321,6 +350,7 @@ __all__ = [
     "Layers",
     "Note",
     "Resolved",
+    "check_style_defaults",
     "join_suffix",
     "read_layers",
     "resolve",
