@@ -162,6 +162,14 @@ def result_embed(messages: Messages, catalog: Catalog, job: Job) -> discord.Embe
     embed.add_field(name=messages.t(loc, "result.requested_by"), value=f"<@{job.user_id}>")
     if job.style:
         embed.add_field(name=messages.t(loc, "result.style"), value=truncate(job.style, 100))
+    notes = note_lines(messages, catalog, job, loc)
+    if notes:
+        # Kept on the result too: a pending message of a few seconds is easily missed.
+        embed.add_field(
+            name=messages.t(loc, "pending.notes"),
+            value=truncate("\n".join(notes), 1024),
+            inline=False,
+        )
     if job.parent_id:
         lineage = lineage_text(messages, loc, job) or f"#{job.parent_id}"
         embed.add_field(name=messages.t(loc, "result.parent"), value=lineage)
