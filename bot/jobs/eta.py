@@ -26,8 +26,8 @@ from bot.jobs.polling import ModelEstimate
 
 # Finished jobs of a model key before its estimate is shown: "no history, no estimate".
 # One is enough on the fake's duration mixes (bench.bench_eta: the median error with 1-2
-# finished jobs is no worse than with 10 or more, docs/benchmarks.md), and the learned
-# average moves with every finished job after it.
+# finished jobs is already within the target, docs/benchmarks.md), and the learned average
+# moves with every finished job after it.
 MIN_HISTORY = 1
 REFRESH_RATIO = 0.2
 # A shown estimate this close (or past) counts this much as its time left, so a change of
