@@ -59,7 +59,9 @@ class _EditState:
     eta: float | None = None
 
 
-def _key(job: Job, position: int | None, progress: float | None, eta: float | None) -> tuple:
+def _key(
+    job: Job, position: int | None, progress: float | None, eta: float | None
+) -> tuple[Any, ...]:
     """What the pending message shows; an edit only when this changes."""
     percent = None if progress is None else int(progress * 100)
     return (job.status, position, percent, None if eta is None else round(eta))
