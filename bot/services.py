@@ -20,6 +20,8 @@ from bot.settings import Settings
 from bot.storage.base import Database
 from bot.storage.guild_config import GuildConfigStore
 from bot.storage.jobs import JobStore
+from bot.storage.preferences import PreferenceStore
+from bot.storage.styles import StyleStore
 from bot.storage.usage import UsageStore
 
 
@@ -37,6 +39,8 @@ class Services:
     admission: Admission
     usage: UsageStore  # the SQL behind quotas and reports
     usage_report: UsageReport  # /usage, the CSV export and /forget-me
+    preferences: PreferenceStore  # /prefs: each member's defaults, in every server
+    styles: StyleStore  # /settings style: each server's styles
 
 
 def build_services(
@@ -72,4 +76,6 @@ def build_services(
         admission=admission,
         usage=usage,
         usage_report=UsageReport(usage=usage, admission=admission, clock=clock),
+        preferences=PreferenceStore(db, clock),
+        styles=StyleStore(db, clock),
     )

@@ -66,6 +66,7 @@ class Blend(commands.Cog):
         model=_name("model", "model"),
         aspect_ratio=_name("aspect_ratio", "aspect_ratio"),
         seed=_name("seed", "seed"),
+        spoiler=_name("spoiler", "spoiler"),
     )
     @app_commands.describe(
         image1=_opt("image1", "The first image"),
@@ -76,6 +77,7 @@ class Blend(commands.Cog):
         model=_opt("model", "Which model that takes several images (default FLUX.2 Pro)"),
         aspect_ratio=_opt("aspect_ratio", "Shape of the result"),
         seed=_opt("seed", "Seed for a repeatable result"),
+        spoiler=_opt("spoiler", "Hide the result behind a spoiler until clicked"),
     )
     @app_commands.choices(aspect_ratio=ASPECT_RATIOS)
     @app_commands.autocomplete(model=blend_models)
@@ -90,6 +92,7 @@ class Blend(commands.Cog):
         model: str | None = None,
         aspect_ratio: app_commands.Choice[str] | None = None,
         seed: app_commands.Range[int, 0, 2147483647] | None = None,
+        spoiler: bool | None = None,
     ) -> None:
         images = [a for a in (image1, image2, image3, image4) if a is not None]
         services = services_of(interaction)
@@ -113,7 +116,9 @@ class Blend(commands.Cog):
             "aspect_ratio": aspect_ratio.value if aspect_ratio else None,
             "seed": seed,
         }
-        await submit_request(interaction, kind="blend", model_id=model, options=options)
+        await submit_request(
+            interaction, kind="blend", model_id=model, options=options, spoiler=spoiler
+        )
 
 
 async def setup(bot: commands.Bot) -> None:

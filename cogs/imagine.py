@@ -51,6 +51,18 @@ async def text_models(
     return await _autocomplete(interaction, current, "text-to-image")
 
 
+async def server_styles(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """The server's styles matching what was typed. Autocomplete runs no command checks:
+    it reads names only, of this server only (one indexed read of at most 25 rows)."""
+    if interaction.guild_id is None:
+        return []
+    names = await services_of(interaction).styles.names(interaction.guild_id)
+    needle = current.strip().casefold()
+    return [app_commands.Choice(name=n, value=n) for n in names if needle in n.casefold()][:25]
+
+
 async def edit_models(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
@@ -92,6 +104,8 @@ class Imagine(commands.Cog):
         format=_name("imagine", "format", "format"),
         quality=_name("imagine", "quality", "quality"),
         extra=_name("imagine", "extra", "extra"),
+        style=_name("imagine", "style", "style"),
+        spoiler=_name("imagine", "spoiler", "spoiler"),
     )
     @app_commands.describe(
         prompt=_opt("imagine", "prompt", "What to draw"),
@@ -102,9 +116,11 @@ class Imagine(commands.Cog):
         format=_opt("imagine", "format", "File format"),
         quality=_opt("imagine", "quality", "Compression quality (1-100)"),
         extra=_opt("imagine", "extra", "Other model fields: key=value; key=value"),
+        style=_opt("imagine", "style", "One of this server's styles (see /settings style list)"),
+        spoiler=_opt("imagine", "spoiler", "Hide the result behind a spoiler until clicked"),
     )
     @app_commands.choices(aspect_ratio=ASPECT_RATIOS, format=FORMATS)
-    @app_commands.autocomplete(model=text_models)
+    @app_commands.autocomplete(model=text_models, style=server_styles)
     async def imagine(
         self,
         interaction: discord.Interaction,
@@ -116,7 +132,10 @@ class Imagine(commands.Cog):
         format: app_commands.Choice[str] | None = None,
         quality: app_commands.Range[int, 1, 100] | None = None,
         extra: app_commands.Range[str, 1, 1000] | None = None,
+        style: app_commands.Range[str, 1, 100] | None = None,
+        spoiler: bool | None = None,
     ) -> None:
+        # What is not given here comes from the style, the member's /prefs, then the server.
         options = {
             "prompt": prompt,
             "aspect_ratio": aspect_ratio.value if aspect_ratio else None,
@@ -126,7 +145,13 @@ class Imagine(commands.Cog):
             "quality": quality,
         }
         await submit_request(
-            interaction, kind="imagine", model_id=model, options=options, extra=extra
+            interaction,
+            kind="imagine",
+            model_id=model,
+            options=options,
+            extra=extra,
+            style=style,
+            spoiler=spoiler,
         )
 
     @app_commands.command(
@@ -142,6 +167,7 @@ class Imagine(commands.Cog):
         aspect_ratio=_name("edit", "aspect_ratio", "aspect_ratio"),
         seed=_name("edit", "seed", "seed"),
         format=_name("edit", "format", "format"),
+        spoiler=_name("edit", "spoiler", "spoiler"),
     )
     @app_commands.describe(
         image=_opt("edit", "image", "The image to edit"),
@@ -150,6 +176,7 @@ class Imagine(commands.Cog):
         aspect_ratio=_opt("edit", "aspect_ratio", "Shape of the result"),
         seed=_opt("edit", "seed", "Seed for a repeatable result"),
         format=_opt("edit", "format", "File format"),
+        spoiler=_opt("edit", "spoiler", "Hide the result behind a spoiler until clicked"),
     )
     @app_commands.choices(aspect_ratio=EDIT_ASPECT_RATIOS, format=FORMATS)
     @app_commands.autocomplete(model=edit_models)
@@ -162,6 +189,7 @@ class Imagine(commands.Cog):
         aspect_ratio: app_commands.Choice[str] | None = None,
         seed: app_commands.Range[int, 0, 2147483647] | None = None,
         format: app_commands.Choice[str] | None = None,
+        spoiler: bool | None = None,
     ) -> None:
         try:
             check_edit_attachment(image)
@@ -175,7 +203,9 @@ class Imagine(commands.Cog):
             "seed": seed,
             "format": format.value if format else None,
         }
-        await submit_request(interaction, kind="edit", model_id=model, options=options)
+        await submit_request(
+            interaction, kind="edit", model_id=model, options=options, spoiler=spoiler
+        )
 
     async def edit_image_menu(
         self, interaction: discord.Interaction, message: discord.Message

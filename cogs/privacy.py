@@ -80,7 +80,7 @@ class Privacy(commands.Cog):
     @app_commands.command(
         name=_("forget-me", key="command.forget_me.name"),
         description=_(
-            "Delete your prompts and usage records (asks first)",
+            "Delete your prompts, usage records and preferences (asks first)",
             key="command.forget_me.description",
         ),
     )

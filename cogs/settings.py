@@ -1,11 +1,10 @@
 """/settings: a server's policy (Manage Server only). Parse, call GuildConfigStore, render.
 
 The command tree is assembled here, in the order Discord shows it: the subgroups (their
-commands in `_settings_lists`, `_settings_moderation` and `_settings_budget`), then the
-subcommands below. Every
-subcommand is refused in code for members without Manage Server (`require_manage_server` runs
-before any option is read, as the cog's check and as each subgroup's); `default_permissions`
-only hides the command.
+commands in `_settings_lists`, `_settings_moderation`, `_settings_budget` and
+`_settings_styles`), then the subcommands below. Every subcommand is refused in code for
+members without Manage Server (`require_manage_server` runs before any option is read, as the
+cog's check and as each subgroup's); `default_permissions` only hides the command.
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ from cogs._settings_budget import Budget
 from cogs._settings_common import cmd, guild_of, name, opt, reply, require_manage_server, store_of
 from cogs._settings_lists import Channels, Roles
 from cogs._settings_moderation import BlockedTerms, LogChannel
+from cogs._settings_styles import Spoiler, Styles
 
 # The English beside each catalog key is what discord.py registers before translation.
 _KIND_ENGLISH = {
@@ -88,6 +88,8 @@ class Settings(commands.Cog):
     budget = Budget(
         **cmd("budget", "budget", "Monthly spending budgets for this server"), parent=settings
     )
+    style = Styles(**cmd("style", "style", "Styles members can pick in /imagine"), parent=settings)
+    spoiler = Spoiler(**cmd("spoiler", "spoiler", "Hide results behind spoilers"), parent=settings)
 
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot

@@ -53,7 +53,8 @@ async def result_image_url(interaction: discord.Interaction, job: Job, image: in
     """The signed URL of image `image` (1-based) of the job's result, read fresh from Discord.
 
     A click on the result message carries it; a click elsewhere (the buttons /show posts)
-    fetches it. The bot names each file `job-<id>-<n>.<ext>`; the position is the fallback.
+    fetches it. The bot names each file `job-<id>-<n>.<ext>` (`SPOILER_job-...` when spoiled);
+    the position is the fallback.
     """
     targets = {job.result_message_id, job.message_id} - {None}
     message = (
@@ -71,7 +72,11 @@ async def result_image_url(interaction: discord.Interaction, job: Job, image: in
         for a in (message.attachments if message else [])
         if (a.content_type or "").split(";")[0] in EDIT_IMAGE_TYPES
     ]
-    named = [a for a in images if a.filename.startswith(f"job-{job.id}-{image}.")]
+    named = [
+        a
+        for a in images
+        if a.filename.removeprefix("SPOILER_").startswith(f"job-{job.id}-{image}.")
+    ]
     if named:
         return named[0].url
     if 1 <= image <= len(images):

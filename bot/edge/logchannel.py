@@ -197,11 +197,12 @@ class LogChannelMirror:
             ),
             color=COLOR_DONE,
         )
-        embed.add_field(
-            name=t(locale, "log.prompt"),
-            value=user_text(job.prompt, 1024, empty="—"),
-            inline=False,
-        )
+        prompt = user_text(job.prompt, 1020, empty="—")
+        if job.spoiler:
+            # The log has no image to blur; it follows the job's spoiler by hiding the prompt
+            # behind a click, as the result hides its images (escaped: no way out of the pipes).
+            prompt = f"||{prompt}||"
+        embed.add_field(name=t(locale, "log.prompt"), value=prompt, inline=False)
         embed.add_field(name=t(locale, "log.model"), value=model_label(services.catalog, job.model))
         # A result sent by DM has no link moderators could open.
         target = job.message_id if job.delivery_method == "dm" else job.result_message_id

@@ -31,6 +31,7 @@ from bot.edge.components import can_vary, pending_view, result_view
 from bot.edge.render import failure_embed, pending_embed, result_embed
 from bot.imagefit import ImageTooLarge, fit_all
 from bot.imagework import TooManyPixels
+from bot.jobs.eta import moved
 from bot.jobs.events import DeliveryError, DeliveryReceipt, JobEvent
 from bot.jobs.model import Job
 
@@ -45,6 +46,7 @@ TOKEN_CODES = {50027, 10015}  # invalid webhook token, unknown webhook: the toke
 GONE_CODES = {10008, 10003}  # unknown message, unknown channel
 FORBIDDEN_CODES = {50013, 50001, 50007}  # missing permissions, missing access, cannot DM
 TOO_LARGE_CODES = {40005}
+SPOILER_PREFIX = "SPOILER_"
 
 
 @dataclass
@@ -52,7 +54,18 @@ class _EditState:
     last_at: float = 0.0
     last_key: tuple[Any, ...] = ()
     pending: asyncio.Task[None] | None = None
-    latest: tuple[Job, int | None, float | None] | None = None
+    latest: tuple[Job, int | None, float | None, float | None] | None = None
+    # The estimate shown (or about to be): replaced only when a new one moved more than
+    # bot.jobs.eta allows, so a wobble of a second never costs an edit.
+    eta: float | None = None
+
+
+def _key(
+    job: Job, position: int | None, progress: float | None, eta: float | None
+) -> tuple[Any, ...]:
+    """What the pending message shows; an edit only when this changes."""
+    percent = None if progress is None else int(progress * 100)
+    return (job.status, position, percent, None if eta is None else round(eta))
 
 
 @dataclass
@@ -120,8 +133,10 @@ class DiscordPresenter:
             # that was one extra Discord request and database read per job, at the worst time).
             age = max(0.0, time.time() - job.created_at)
             state = self._edits[job.id] = _EditState(last_at=self._monotonic() - age)
-        key = (job.status, position, None if progress is None else int(progress * 100))
-        state.latest = (job, position, progress)
+        if moved(state.eta, event.eta, time.time()):
+            state.eta = event.eta
+        key = _key(job, position, progress, state.eta)
+        state.latest = (job, position, progress, state.eta)
         if key == state.last_key:
             return
         wait = state.last_at + self.min_edit_interval - self._monotonic()
@@ -141,11 +156,11 @@ class DiscordPresenter:
     async def _edit_pending(self, job_id: int, state: _EditState) -> None:
         if state.latest is None:
             return
-        job, position, progress = state.latest
+        job, position, progress, eta = state.latest
         fresh = await self.services.jobs.get(job_id)
         if fresh is None or fresh.is_terminal:
             return
-        key = (job.status, position, None if progress is None else int(progress * 100))
+        key = _key(job, position, progress, eta)
         if key == state.last_key:
             return
         state.last_key = key
@@ -156,6 +171,7 @@ class DiscordPresenter:
             _merge(fresh, job),
             position=position,
             progress=progress,
+            eta=eta,
         )
         attempt = _Attempt(fresh, embed, pending_view(fresh, self.services.messages))
         try:
@@ -177,8 +193,11 @@ class DiscordPresenter:
             fitted = await fit_all(images, limit)
         except (ImageTooLarge, TooManyPixels) as exc:
             raise DeliveryError(str(exc), permanent=True, kind="too_large_to_upload") from None
+        # A spoiler is decided with the request and kept on the job, so a delivery after a
+        # restart still hides the images; Discord blurs a file whose name starts SPOILER_.
+        prefix = SPOILER_PREFIX if job.spoiler else ""
         files = [
-            discord.File(io.BytesIO(f.data), filename=f"job-{job.id}-{n}.{f.extension}")
+            discord.File(io.BytesIO(f.data), filename=f"{prefix}job-{job.id}-{n}.{f.extension}")
             for n, f in enumerate(fitted, start=1)
         ]
         embed = result_embed(self.services.messages, self.services.catalog, job)
@@ -333,4 +352,4 @@ def _merge(fresh: Job, event_job: Job) -> Job:
     return event_job if event_job.message_id == fresh.message_id else fresh
 
 
-__all__ = ["DEFAULT_UPLOAD_LIMIT", "DiscordPresenter"]
+__all__ = ["DEFAULT_UPLOAD_LIMIT", "SPOILER_PREFIX", "DiscordPresenter"]

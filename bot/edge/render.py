@@ -12,7 +12,7 @@ Discord's limits whatever the text holds.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -149,6 +149,30 @@ def status_line(
     return messages.t(loc, f"status.{job.status.value}")
 
 
+def note_lines(messages: Messages, catalog: Catalog, job: Job, locale: str) -> list[str]:
+    """One sentence per preference (or style default) the request did not use, and why."""
+    lines = []
+    for note in job.notes:
+        setting = str(note.get("setting", ""))
+        value = note.get("value")
+        shown = model_label(catalog, str(value)) if setting == "model" else value
+        params: dict[str, Any] = {
+            **{k: v for k, v in note.items() if k not in ("setting", "source", "reason")},
+            "setting": messages.t(locale, f"prefs.setting.{setting}"),
+            "value": _code(shown),
+            "model": note.get("model") or model_label(catalog, job.model),
+            "option": _code(note.get("option", "")),
+        }
+        key = f"note.{note.get('source', 'preference')}.{note.get('reason', '')}"
+        lines.append("• " + messages.t(locale, key, **params))
+    return lines
+
+
+def _code(value: Any) -> str:
+    """A value shown as code: never breaks out of its backticks, never too long."""
+    return "`" + truncate(str(value).replace("`", "'"), 80) + "`"
+
+
 def pending_embed(
     messages: Messages,
     catalog: Catalog,
@@ -156,6 +180,7 @@ def pending_embed(
     *,
     position: int | None = None,
     progress: float | None = None,
+    eta: float | None = None,
 ) -> discord.Embed:
     loc = job.locale
     title_key = "pending.title_edit" if job.kind in ("edit", "edit_result") else "pending.title"
@@ -171,6 +196,18 @@ def pending_embed(
     )
     # A relative timestamp counts up on the user's screen without any edit from us.
     embed.add_field(name=messages.t(loc, "pending.started"), value=f"<t:{int(job.created_at)}:R>")
+    if eta is not None:
+        # And counts down to the estimate (bot.jobs.eta: only with history, only while honest).
+        embed.add_field(name=messages.t(loc, "pending.eta"), value=f"<t:{round(eta)}:R>")
+    if job.style:
+        embed.add_field(name=messages.t(loc, "pending.style"), value=truncate(job.style, 100))
+    notes = note_lines(messages, catalog, job, loc)
+    if notes:
+        embed.add_field(
+            name=messages.t(loc, "pending.notes"),
+            value=truncate("\n".join(notes), 1024),
+            inline=False,
+        )
     embed.set_footer(text=messages.t(loc, "common.job", job_id=job.id))
     return embed
 
@@ -195,6 +232,16 @@ def result_embed(messages: Messages, catalog: Catalog, job: Job) -> discord.Embe
             value=messages.t(loc, "result.time", seconds=f"{seconds:.1f}"),
         )
     embed.add_field(name=messages.t(loc, "result.requested_by"), value=f"<@{job.user_id}>")
+    if job.style:
+        embed.add_field(name=messages.t(loc, "result.style"), value=truncate(job.style, 100))
+    notes = note_lines(messages, catalog, job, loc)
+    if notes:
+        # Kept on the result too: a pending message of a few seconds is easily missed.
+        embed.add_field(
+            name=messages.t(loc, "pending.notes"),
+            value=truncate("\n".join(notes), 1024),
+            inline=False,
+        )
     if job.parent_id:
         lineage = lineage_text(messages, loc, job) or f"#{job.parent_id}"
         embed.add_field(name=messages.t(loc, "result.parent"), value=lineage)
@@ -258,6 +305,16 @@ def info_embed(
         name=messages.t(locale, "result.model"), value=code_span(job.model, 1024), inline=False
     )
     embed.add_field(name=messages.t(locale, "info.status"), value=job.status.value)
+    if job.style:
+        # The description is the final prompt: the style's template and any suffix applied.
+        embed.add_field(name=messages.t(locale, "info.style"), value=truncate(job.style, 100))
+    notes = note_lines(messages, catalog, job, locale)
+    if notes:
+        embed.add_field(
+            name=messages.t(locale, "info.notes"),
+            value=truncate("\n".join(notes), 1024),
+            inline=False,
+        )
     parent_link = (
         message_link(
             parent.guild_id, parent.channel_id, parent.result_message_id or parent.message_id

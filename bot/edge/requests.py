@@ -32,6 +32,7 @@ from bot.edge.render import escape_text, info_embed, message_link, model_label, 
 from bot.errors import UserFacingError
 from bot.jobs.model import Job, JobStatus, NewJob
 from bot.money import format_usd, usd_to_micros
+from bot.policy.ladder import read_layers, resolve
 
 if TYPE_CHECKING:
     from bot.catalog import Problem
@@ -149,18 +150,24 @@ async def submit_request(
     parent: Job | None = None,
     parent_image: int | None = None,
     reuse: Reuse | None = None,
+    style: str | None = None,
+    spoiler: bool | None = None,
 ) -> Job | None:
     """Validate, admit, acknowledge with the pending message, then hand the job over.
 
     The one door every job passes, whether from a command, a form, or a stored input
     (`reuse`): the input is validated with the policy of the channel where the interaction
     happens now, and admission judges the member there, with the server's current rules.
+    A fresh /imagine climbs the precedence ladder (`bot.policy.ladder`): the `style` the
+    member named and their preferences fill what the command leaves out. `spoiler` can add
+    a spoiler to what the server's rule and the parent job already decide, never remove one.
     """
     services = services_of(interaction)
     locale = locale_of(interaction)
     ctx = request_context(interaction)
     config = await services.guild_config.get(interaction.guild_id) if interaction.guild_id else None
     variation: VariationStep | None = None
+    typed_model = model_id
     if reuse is not None:
         if reuse.job.erased_at is not None:  # RETENTION_DAYS passed: nothing left to reuse
             raise UserFacingError("refusal.job_erased")
@@ -192,6 +199,9 @@ async def submit_request(
         parent_id=parent.id if parent else None,
         upload_limit=getattr(interaction, "filesize_limit", None),
         parent_image=parent_image,
+        spoiler=bool(spoiler)
+        or bool(parent and parent.spoiler)
+        or bool(config and config.spoils(age_restricted_channel=ctx.channel_age_restricted)),
     )
     policy = InputPolicy(
         age_restricted_channel=ctx.channel_age_restricted,
@@ -203,11 +213,35 @@ async def submit_request(
             variation = _variation_of(services, reuse.job, reuse.vary)
             model_id = variation.model
             new = replace(new, model=model_id)
-        spec = services.catalog.get(model_id)
-        if reuse is None:
+        if reuse is None and kind == "imagine":
+            layers = await read_layers(
+                preferences=services.preferences,
+                styles=services.styles,
+                admission=services.admission,
+                options=options,
+                model=typed_model,
+                style_name=style,
+                user_id=ctx.user_id,
+                guild_id=ctx.guild_id,
+                role_ids=ctx.role_ids,
+                server_model=config.default_model if config else None,
+                bot_model=services.settings.default_model,
+                terms_version=config.terms_version if config else None,
+            )
+            resolved = resolve(services.catalog, layers, policy=policy, extra=extra, rng=new_seed)
+            model_input = resolved.input
+            new = replace(
+                new,
+                model=resolved.spec.id,
+                style=layers.style.name if layers.style else None,
+                notes=tuple(note.as_dict() for note in resolved.notes),
+            )
+        elif reuse is None:
+            spec = services.catalog.get(model_id)
             check_model_serves(kind, spec)
             model_input = build_input(spec, options, extra=extra, policy=policy, rng=new_seed)
         else:
+            spec = services.catalog.get(model_id)
             origin = await first_command_of(services, reuse.job)
             check_model_serves(kind if variation else origin, spec)
             model_input = reuse_input(
@@ -223,10 +257,11 @@ async def submit_request(
                 variation=variation,
                 rng=new_seed,
             )
-    except UnknownModelError:
-        await services.admission.record_refusal(new, "validation", f"unknown model {model_id}")
+    except UnknownModelError as exc:
+        unknown = exc.model_id
+        await services.admission.record_refusal(new, "validation", f"unknown model {unknown}")
         await send_ephemeral(
-            interaction, services.messages.t(locale, "validation.unknown_model", model=model_id)
+            interaction, services.messages.t(locale, "validation.unknown_model", model=unknown)
         )
         return None
     except InputValidationError as exc:
@@ -257,10 +292,12 @@ async def submit_request(
     job = outcome
     scheduler = scheduler_of(interaction)
     position = _expected_position(scheduler)
+    embed = pending_embed(
+        services.messages, services.catalog, job, position=position, eta=scheduler.forecast(job)
+    )
     try:
         response = await interaction.response.send_message(
-            embed=pending_embed(services.messages, services.catalog, job, position=position),
-            view=pending_view(job, services.messages),
+            embed=embed, view=pending_view(job, services.messages)
         )
     except discord.HTTPException:
         # Discord never showed the pending message: nothing was promised, so nothing runs.

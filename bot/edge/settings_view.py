@@ -225,6 +225,8 @@ def settings_embed(
         name=t(locale, "settings.nsfw"),
         value=t(locale, "settings.nsfw_allow" if config.allow_nsfw else "settings.nsfw_deny"),
     )
+    spoiler_key = "settings.spoiler_" + config.spoiler_mode.replace("-", "_")
+    embed.add_field(name=t(locale, "settings.spoiler"), value=t(locale, spoiler_key))
     embed.add_field(
         name=t(locale, "settings.log_channel"),
         value=f"<#{config.log_channel_id}>"

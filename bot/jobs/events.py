@@ -36,6 +36,9 @@ class JobEvent:
     job: Job
     position: int | None = None
     progress: float | None = None
+    # When the image is expected (epoch seconds), on queued, started and progress events;
+    # None when there is no honest estimate (`bot.jobs.eta`).
+    eta: float | None = None
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,11 @@ class NewJob:
         """What this request will cost, in micro-dollars, from the images it asks for."""
         return estimate_micros(self.price_micros, self.price_unit, self.image_count)
 
+    style: str | None = None  # the server style the request used, by name
+    spoiler: bool = False  # the images are uploaded as spoilers
+    # Preferences the request could not use, and why (`bot.policy.ladder.Note.as_dict`).
+    notes: tuple[dict[str, Any], ...] = ()
+
 
 @dataclass(frozen=True)
 class Job:
@@ -124,6 +129,9 @@ class Job:
     cost_estimated_micros: int | None = None
     cost_micros: int | None = None
     provider_images: int | None = None
+    style: str | None = None
+    spoiler: bool = False
+    notes: tuple[dict[str, Any], ...] = ()
 
     @property
     def is_active(self) -> bool:
@@ -145,4 +153,6 @@ class Job:
         data["input"] = json.loads(data.pop("input_json") or "{}")
         data["result_attachments"] = json.loads(data.pop("result_attachments_json") or "[]")
         data["notified"] = bool(data["notified"])
+        data["spoiler"] = bool(data.get("spoiler") or 0)
+        data["notes"] = tuple(json.loads(data.pop("notes_json", None) or "[]"))
         return cls(**data)

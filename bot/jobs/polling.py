@@ -20,6 +20,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.jobs.model import Job
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,16 @@ class ModelEstimate:
     samples: int
 
 
+def estimate_key(job: Job) -> str:
+    """Durations are learned per model, and per step and output count (they scale with both)."""
+    parts = [job.model]
+    for name in ("num_inference_steps", "num_outputs"):
+        value = job.input.get(name)
+        if value is not None:
+            parts.append(f"{name}={value}")
+    return "|".join(parts)
+
+
 class DurationEstimator:
     """Per-model EWMA of how long predictions take (create to finish)."""
 
@@ -118,6 +132,16 @@ class ProgressTrack:
         self._first: tuple[float, float] | None = None  # (elapsed, progress) of the first reading
         self._last: float | None = None
         self._eta: float | None = None
+
+    @property
+    def progress(self) -> float | None:
+        """The last progress read from the logs (0..1), or None."""
+        return self._last
+
+    @property
+    def eta(self) -> float | None:
+        """The age (seconds since create) at which the logs say it finishes, or None."""
+        return self._eta
 
     def update(
         self, elapsed: float, progress: float | None, step: float | None = None

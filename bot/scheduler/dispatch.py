@@ -9,7 +9,8 @@ other processes' jobs hold the slots, stays first in line ("the head", position 
 it asks again every `slot_retry_interval`.
 
 Positions: `enqueue` returns the new job's place to its caller, and every other queued job
-hears a "queued" event whenever its place changes, and only then.
+hears a "queued" event whenever its place changes, or its expected finish moves by more than
+`bot.jobs.eta.REFRESH_RATIO` of its time left (the estimate rides on the event: `Forecast`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from bot.jobs import events as ev
+from bot.jobs.eta import moved
 from bot.jobs.queue import FairQueue
+from bot.scheduler.forecast import Forecast
 from bot.scheduler.state import new_flight
 from bot.scheduler.supervisor import sleep_or_wake
 
@@ -66,6 +69,8 @@ class Dispatch:
         self._wake = asyncio.Event()
         self._fresh: set[int] = set()  # enqueued just now: the caller shows its position
         self._last_positions: dict[int, int] = {}
+        self._last_etas: dict[int, float | None] = {}
+        self._forecast = Forecast(ports.clock, config, state)
 
     @contextlib.asynccontextmanager
     async def exclusive(self) -> AsyncIterator[None]:
@@ -84,6 +89,7 @@ class Dispatch:
         position = self.positions().get(job.id, 0)
         if position:
             self._last_positions[job.id] = position  # the caller shows this one itself
+            self._last_etas[job.id] = self._forecast.line(self.line()).get(job.id)
         self.emit_positions()
         return position
 
@@ -151,6 +157,7 @@ class Dispatch:
                     return True
                 self._head = None
                 self._last_positions.pop(job.id, None)
+                self._last_etas.pop(job.id, None)
                 if claim.outcome == "granted" and claim.job is not None:
                     flight = new_flight(claim.job, self._config)
                     self._state.record(claim.job)
@@ -172,6 +179,15 @@ class Dispatch:
             return positions
         return {self._head.id: 1, **{j: p + 1 for j, p in positions.items()}}
 
+    def line(self) -> list[Job]:
+        """The queued jobs in the order they would start: the head, then the queue."""
+        order = self._queue.order()
+        return order if self._head is None else [self._head, *order]
+
+    def forecast(self, job: Job) -> float | None:
+        """When a job not yet in line would finish if it joined the end of it now."""
+        return self._forecast.line([*self.line(), job]).get(job.id)
+
     def in_line(self, job_id: int) -> bool:
         return job_id in self._queue or self._is_head(job_id)
 
@@ -192,18 +208,28 @@ class Dispatch:
             self._head = None  # (if a claim is under way, it finds the job gone)
 
     def emit_positions(self) -> None:
-        """A "queued" event for every job whose position changed."""
-        positions = self.positions()
+        """A "queued" event for every job whose position changed or whose estimate moved."""
+        line = self.line()
+        positions = {job.id: n for n, job in enumerate(line, start=1)}
         for job_id in list(self._last_positions):
             if job_id not in positions:
                 del self._last_positions[job_id]
+                self._last_etas.pop(job_id, None)
+        etas = self._forecast.line(line)
+        now = self._clock.now()
         for job_id, position in positions.items():
             if job_id in self._fresh:
                 continue  # enqueue() reports it to its caller
             job = self._state.snapshot(job_id)
-            if job is not None and self._last_positions.get(job_id) != position:
+            eta = etas.get(job_id)
+            if job is None:
+                continue
+            if self._last_positions.get(job_id) != position or moved(
+                self._last_etas.get(job_id), eta, now
+            ):
                 self._last_positions[job_id] = position
-                self._pump.emit(ev.QUEUED, job, position=position)
+                self._last_etas[job_id] = eta
+                self._pump.emit(ev.QUEUED, job, position=position, eta=eta)
 
     def release_slot(self, job_id: int) -> None:
         """The job no longer holds a slot (ended, canceled, lost): look for room."""

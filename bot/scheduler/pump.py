@@ -30,9 +30,15 @@ class EventPump:
         self._task: asyncio.Task[None] | None = None
 
     def emit(
-        self, kind: str, job: Job, *, position: int | None = None, progress: float | None = None
+        self,
+        kind: str,
+        job: Job,
+        *,
+        position: int | None = None,
+        progress: float | None = None,
+        eta: float | None = None,
     ) -> None:
-        self._events.put_nowait(JobEvent(kind, job, position=position, progress=progress))
+        self._events.put_nowait(JobEvent(kind, job, position=position, progress=progress, eta=eta))
 
     def subscribe(self, listener: EventListener) -> Callable[[], None]:
         """Add a listener for every event; returns the function that removes it."""

@@ -193,6 +193,11 @@ class JobScheduler:
     def queue_positions(self) -> dict[int, int]:
         return self._dispatch.positions()
 
+    def forecast(self, job: Job) -> float | None:
+        """When a job about to be enqueued is expected to finish (epoch seconds), for its
+        first pending message; None without an honest estimate (`bot.jobs.eta`)."""
+        return self._dispatch.forecast(job)
+
     async def cancel(self, job_id: int, *, by_user_id: int) -> CancelResult:
         """Cancel for the requester or a moderator (the Discord layer checks who may).
 

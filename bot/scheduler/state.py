@@ -56,6 +56,7 @@ class Flight:
     http: asyncio.Future[Any] | None = None  # the status query in flight, if any
     last_running_elapsed: float = 0.0  # age at the last answer that said "still running"
     emitted_progress: float | None = None
+    emitted_eta: float | None = None  # the last estimate sent with an event
     error_streak: int = 0
     not_found_streak: int = 0
     closing: bool = False  # ending (finished, canceled, timed out): the loop leaves it alone
@@ -157,6 +158,14 @@ class SchedulerState:
 
     def flight(self, job_id: int) -> Flight | None:
         return self._inflight.get(job_id)
+
+    def flights(self) -> list[Flight]:
+        """Every job in flight (submitting or running): what holds the cap's slots."""
+        return list(self._inflight.values())
+
+    def is_polled(self, job_id: int) -> bool:
+        """The job runs and the polling loop has it (its age is known)."""
+        return job_id in self._running
 
     def add_flight(self, flight: Flight) -> None:
         """Count a job under the cap (submitting, or running but not polled yet)."""

@@ -38,8 +38,10 @@ from bot.cometapi.errors import (
     RateLimitedError,
 )
 from bot.jobs import events as ev
+from bot.jobs.eta import moved
 from bot.jobs.model import JobStatus
-from bot.jobs.polling import next_delay, progress_step
+from bot.jobs.polling import estimate_key, next_delay, progress_step
+from bot.scheduler.forecast import Forecast
 from bot.scheduler.state import ONLY_RUNNING, ONLY_SUBMITTING, SUBMITTING_OR_RUNNING
 from bot.scheduler.supervisor import Aborted, sleep_or_wake
 
@@ -85,6 +87,7 @@ class Tracking:
         self._dispatch = dispatch
         self._delivery = delivery
         self._leases = leases
+        self._forecast = Forecast(ports.clock, config, state)
         self._wake = asyncio.Event()  # the polling loop should look again
 
     async def submit(self, flight: Flight) -> None:
@@ -151,7 +154,8 @@ class Tracking:
             flight.prediction_id = prediction.id
             flight.job = running
             self._state.record(running)
-            self._pump.emit(ev.STARTED, running)
+            flight.emitted_eta = self._forecast.running(flight)
+            self._pump.emit(ev.STARTED, running, eta=flight.emitted_eta)
             if self._supervisor.stopping:
                 return
             flight.closing = flight.cancel_requested  # cancel() takes over once settled
@@ -301,17 +305,26 @@ class Tracking:
             return
         flight.last_running_elapsed = elapsed
         progress = prediction.progress
-        if progress is not None and progress < 1.0:
-            last = flight.emitted_progress
-            if last is None or abs(progress - last) >= 0.01:
-                flight.emitted_progress = progress
-                self._pump.emit(ev.PROGRESS, flight.job, progress=progress)
         flight.next_poll = now + next_delay(
             self._policy,
             elapsed=elapsed,
             estimate=self._estimator.get(estimate_key(flight.job)),
             progress_eta=flight.track.update(elapsed, progress, progress_step(prediction.logs)),
         )
+        # An event when the progress moved a percent, or the estimate more than the
+        # presenter would let pass (it applies the same rule to what it shows).
+        eta = self._forecast.running(flight)
+        shown = flight.emitted_progress
+        advanced = (
+            progress is not None
+            and progress < 1.0
+            and (shown is None or abs(progress - shown) >= 0.01)
+        )
+        if advanced or moved(flight.emitted_eta, eta, self._clock.now()):
+            if advanced:
+                flight.emitted_progress = progress
+            flight.emitted_eta = eta
+            self._pump.emit(ev.PROGRESS, flight.job, progress=flight.emitted_progress, eta=eta)
 
     async def _finished(self, flight: Flight, prediction: Prediction, elapsed: float) -> None:
         """The prediction is terminal: deliver it, or end the job with the reason."""
@@ -417,16 +430,6 @@ def provider_images(prediction: Prediction) -> int:
     if prediction.image_count is not None and prediction.image_count >= 0:
         return prediction.image_count
     return len(prediction.output)
-
-
-def estimate_key(job: Job) -> str:
-    """Durations are learned per model, and per step and output count (they scale with both)."""
-    parts = [job.model]
-    for name in ("num_inference_steps", "num_outputs"):
-        value = job.input.get(name)
-        if value is not None:
-            parts.append(f"{name}={value}")
-    return "|".join(parts)
 
 
 def _duration(flight: Flight, prediction: Prediction, elapsed: float) -> float:

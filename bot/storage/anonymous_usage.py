@@ -21,6 +21,8 @@ from typing import Any
 from bot.clock import Clock, SystemClock
 from bot.jobs.model import JobStatus
 from bot.storage.base import Database
+from bot.storage.preferences import PreferenceStore
+from bot.storage.styles import StyleStore
 from bot.storage.usage_log import (
     ACTIVE_SQL,
     COUNTED,
@@ -42,6 +44,7 @@ class ForgetReport:
     active_jobs_kept: int
     images_kept_anonymously: int
     moderation_refs_cleared: int
+    preferences_deleted: int = 0  # the member's /prefs (0 or 1 row)
 
 
 class AnonymousUsage:
@@ -284,6 +287,9 @@ class AnonymousUsage:
             refs += await tx.execute(
                 "UPDATE guild_blocked_users SET blocked_by = NULL WHERE blocked_by = ?", user_id
             )
+            refs += await StyleStore.forget_author(tx, user_id)
+            # Preferences are the member's alone: nothing of them is kept.
+            preferences = await PreferenceStore.forget(tx, user_id)
             await self._prune(tx, hashed_from)
         return ForgetReport(
             jobs_deleted=jobs,
@@ -291,6 +297,7 @@ class AnonymousUsage:
             active_jobs_kept=active,
             images_kept_anonymously=images_today,
             moderation_refs_cleared=refs,
+            preferences_deleted=preferences,
         )
 
     async def prune(self) -> int:

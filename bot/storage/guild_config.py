@@ -40,6 +40,7 @@ from bot.storage.guild_limits import (
     limit_kind,
 )
 from bot.storage.guild_model import (
+    SPOILER_MODES,
     BlockedUser,
     GuildConfig,
     GuildConfigError,
@@ -121,6 +122,12 @@ class GuildConfigStore:
 
     async def set_log_channel(self, guild_id: int, channel_id: int | None) -> GuildConfig:
         return await self._set(guild_id, "log_channel_id", channel_id)
+
+    async def set_spoiler_mode(self, guild_id: int, mode: str) -> GuildConfig:
+        """Spoil every result ("on"), none ("off"), or those in age-restricted channels."""
+        if mode not in SPOILER_MODES:
+            raise ValueError(f"spoiler mode must be one of {SPOILER_MODES}")
+        return await self._set(guild_id, "spoiler_mode", mode)
 
     async def set_default_model(self, guild_id: int, model: str | None) -> GuildConfig:
         """The server's default model (the caller checks it against the catalog); None = env."""
@@ -422,6 +429,7 @@ __all__ = [
     "MAX_PATTERN_LENGTH",
     "MAX_TERMS_PER_GUILD",
     "MAX_TERM_LENGTH",
+    "SPOILER_MODES",
     "BlockedTerm",
     "BlockedTermError",
     "BlockedUser",

@@ -13,6 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+# How a server spoils results (/settings spoiler): never, always, or in age-restricted channels.
+SPOILER_MODES = ("off", "on", "nsfw-only")
+
 
 class GuildConfigError(ValueError):
     """A /settings value was refused. `code` picks the localized sentence; `str()` is English."""
@@ -65,6 +68,13 @@ class GuildConfig:
     # BOT_MONTHLY_BUDGET (`guild_budgets.effective_*`).
     monthly_budget_micros: int | None = None
     member_budget_micros: int | None = None
+    spoiler_mode: str = "off"  # one of SPOILER_MODES
+
+    def spoils(self, *, age_restricted_channel: bool) -> bool:
+        """Whether the server wants results in this channel uploaded as spoilers."""
+        if self.spoiler_mode == "on":
+            return True
+        return self.spoiler_mode == "nsfw-only" and age_restricted_channel
 
 
 def ids_from_json(raw: str | None) -> frozenset[int]:
@@ -97,6 +107,8 @@ def config_from_row(
         terms_version=int(row["terms_version"]),
         monthly_budget_micros=_micros(row.get("monthly_budget_micros")),
         member_budget_micros=_micros(row.get("member_budget_micros")),
+        # A column of migration 072: absent from rows read before it, and from old snapshots.
+        spoiler_mode=row.get("spoiler_mode") or "off",
     )
 
 
@@ -125,6 +137,7 @@ def blocked_user_from_row(row: dict[str, Any]) -> BlockedUser:
 
 
 __all__ = [
+    "SPOILER_MODES",
     "BlockedUser",
     "GuildConfig",
     "GuildConfigError",

@@ -19,7 +19,8 @@ from bot.storage.base import Database
 # Columns of `jobs` that become a Job; newer columns (cancel requests, slot requests) are read
 # by their own queries, so a column added by a migration never breaks `Job.from_row`.
 _JOB_COLUMNS = frozenset(
-    {f.name for f in dataclasses.fields(Job)} | {"input_json", "result_attachments_json"}
+    {f.name for f in dataclasses.fields(Job)}
+    | {"input_json", "result_attachments_json", "notes_json"}
 )
 
 
@@ -113,9 +114,10 @@ class JobStore:
                     application_id, interaction_id, interaction_token, token_expires_at,
                     parent_id, model, prompt, input_json, image_count, created_at, updated_at,
                     refusal_reason, refusal_detail, finished_at, upload_limit, parent_image,
-                    price_micros, price_unit, cost_estimated_micros, cost_micros)
+                    price_micros, price_unit, cost_estimated_micros, cost_micros,
+                    style, spoiler, notes_json)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                    ?, ?, ?, ?)
+                    ?, ?, ?, ?, ?, ?, ?)
                 RETURNING id
                 """,
                 status.value,
@@ -144,6 +146,9 @@ class JobStore:
                 new.price_unit,
                 estimate,
                 0 if status is JobStatus.REFUSED else estimate,
+                new.style,
+                int(new.spoiler),
+                json.dumps(list(new.notes), ensure_ascii=False) if new.notes else None,
             )
             await tx.execute(
                 "INSERT INTO job_events (job_id, status, at, detail) VALUES (?, ?, ?, ?)",

@@ -86,3 +86,78 @@ async def test_refusals_follow_the_interaction_locale(stack: Stack) -> None:
         assert content != validation_text(stack.services, "en-US", error)
     else:
         raise AssertionError("count=2 should be refused for a one-image model")
+
+
+async def test_issue_20_commands_and_options_are_localized_in_the_sync(stack: Stack) -> None:
+    """/prefs and its options, /imagine style: and spoiler:, /settings style and spoiler: each
+    name and description reaches Discord in zh-TW, zh-CN and ja, from the catalog."""
+    synced = _synced(stack)
+    messages = stack.services.messages
+    missing: list[str] = []
+
+    def check(item: dict[str, Any], key: str) -> None:
+        names = item.get("name_localizations") or {}
+        descriptions = item.get("description_localizations") or {}
+        for locale in LOCALES:
+            if names.get(locale) != messages.t(locale, f"{key}.name"):
+                missing.append(f"{key}.name {locale}")
+            if descriptions.get(locale) != messages.t(locale, f"{key}.description"):
+                missing.append(f"{key}.description {locale}")
+
+    def walk(options: list[dict[str, Any]], path: str) -> None:
+        for option in options:
+            part = option["name"].replace("-", "_")
+            if option["type"] in (1, 2):
+                check(option, f"command.{path}.{part}")
+                walk(option.get("options") or [], f"{path}.{part}")
+            else:
+                check(option, f"option.{path}.{part}")
+
+    check(synced["prefs"], "command.prefs")
+    walk(synced["prefs"]["options"], "prefs")
+    imagine = {o["name"]: o for o in synced["imagine"]["options"]}
+    check(imagine["style"], "option.imagine.style")
+    check(imagine["spoiler"], "option.imagine.spoiler")
+    assert imagine["style"]["autocomplete"] is True
+    settings = {o["name"]: o for o in synced["settings"]["options"]}
+    for group in ("style", "spoiler"):
+        check(settings[group], f"command.settings.{group}")
+        walk(settings[group]["options"], f"settings.{group}")
+    assert missing == []
+
+
+async def test_a_japanese_member_reads_the_note_and_the_estimate_label_in_japanese(
+    stack: Stack,
+) -> None:
+    """A preference left out is explained in the member's language, as is the estimate."""
+    fake = stack.discord
+    await stack.services.preferences.set(fake.users.member.id, format="webp")
+    first = await fake.slash(
+        "imagine",
+        prompt="猫",
+        model="black-forest-labs/flux-1.1-pro-ultra",
+        user=fake.users.member,
+        locale="ja",
+    )
+    await first.wait_callback()
+    pending = {f["name"]: f["value"] for f in first.original_message.embeds[0]["fields"]}
+    t = stack.services.messages.t
+    expected = t(
+        "ja",
+        "note.preference.not_accepted",
+        setting=t("ja", "prefs.setting.format"),
+        value="`webp`",
+        model=stack.services.catalog.get("black-forest-labs/flux-1.1-pro-ultra").label,
+    )
+    assert pending[text(stack, "pending.notes", "ja")] == "• " + expected
+    await stack.wait_job(1, "succeeded")
+    second = await fake.slash(
+        "imagine",
+        prompt="犬",
+        model="black-forest-labs/flux-1.1-pro-ultra",
+        user=fake.users.member,
+        locale="ja",
+    )
+    await second.wait_callback()
+    labels = [f["name"] for f in second.original_message.embeds[0]["fields"]]
+    assert text(stack, "pending.eta", "ja") in labels

@@ -80,6 +80,9 @@ async def test_members_without_manage_server_are_refused_and_nothing_changes(
         (("log-channel", "set"), {"channel": fake.channels.normal}),
         (("default-model",), {"model": FLUX_PRO}),
         (("block",), {"user": fake.users.other_member}),
+        (("style", "add"), {"name": "noir", "template": "{prompt}, noir"}),
+        (("style", "list"), {}),
+        (("spoiler", "on"), {}),
     ]
     for path, options in attempts:
         interaction = await settings(stack, *path, by=fake.users.member, **options)
@@ -90,6 +93,7 @@ async def test_members_without_manage_server_are_refused_and_nothing_changes(
         "guild_role_limits",
         "guild_blocked_terms",
         "guild_blocked_users",
+        "guild_styles",
     ):
         assert await db.fetchval(f"SELECT COUNT(*) FROM {table}") == 0, table
     # Discord hides the command from members by default too.
@@ -109,7 +113,7 @@ async def test_every_settings_command_runs_the_manage_server_check(stack: Stack)
     cog = stack.bot.get_cog("Settings")
     assert cog is not None
     commands = [c for c in cog.walk_app_commands() if isinstance(c, app_commands.Command)]
-    assert len(commands) == 19
+    assert len(commands) == 25  # 17, the budget's 2 (#21), the styles' 3 and spoiler's 3 (#20)
     member = SimpleNamespace(guild_id=stack.discord.guild.id, permissions=discord.Permissions())
     in_dm = SimpleNamespace(guild_id=None, permissions=discord.Permissions.all())
     for command in commands:
@@ -542,7 +546,7 @@ async def test_synced_english_text_is_the_catalogs(stack: Stack) -> None:
             else:
                 check(option, "option." + ".".join(path) + "." + option["name"])
 
-    for name in ("settings", "usage", "forget-me"):
+    for name in ("settings", "usage", "forget-me", "prefs"):
         path = [name.replace("-", "_")]
         check(synced[name], "command." + path[0])
         walk(synced[name].get("options"), path)

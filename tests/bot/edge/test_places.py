@@ -8,7 +8,8 @@ from typing import Any
 from bot.storage.operator_blocks import OperatorBlockStore
 from tests.cogs.conftest import Stack, text
 
-EVERYWHERE = {"help", "models", "forget-me"}
+# /prefs makes no image: a member may set or clear their own defaults from a DM (issue 20).
+EVERYWHERE = {"help", "models", "forget-me", "prefs"}
 
 
 def synced(stack: Stack) -> dict[str, dict[str, Any]]:
@@ -16,8 +17,8 @@ def synced(stack: Stack) -> dict[str, dict[str, Any]]:
 
 
 async def test_every_command_declares_where_it_works(stack: Stack) -> None:
-    """Each command is installed to servers only; only /help, /models and /forget-me are
-    offered in DMs by default."""
+    """Each command is installed to servers only; only /help, /models, /forget-me and /prefs
+    are offered in DMs by default."""
     commands = synced(stack)
     assert all(c["integration_types"] == [0] for c in commands.values())
     in_dms = {name for name, c in commands.items() if 1 in (c["contexts"] or [0, 1, 2])}

@@ -116,6 +116,20 @@ class RecordingPresenter:
     def events_for(self, job_id: int, kind: str | None = None) -> list[JobEvent]:
         return [e for e in self.events if e.job.id == job_id and (kind is None or e.kind == kind)]
 
+    def position_changes(self, job_id: int, start: int | None) -> list[int | None]:
+        """The positions a queued job was told, after `start` (what enqueue returned), each
+        time it changed. A "queued" event that repeats a position must carry a moved
+        estimate (`bot.jobs.eta`): checked here, so no event is a plain duplicate."""
+        changes: list[int | None] = []
+        previous, eta = start, None
+        for event in self.events_for(job_id, "queued"):
+            if event.position != previous:
+                changes.append(event.position)
+            else:
+                assert event.eta != eta, f"job {job_id}: a queued event that changed nothing"
+            previous, eta = event.position, event.eta
+        return changes
+
 
 @pytest.fixture
 def clock(request: pytest.FixtureRequest) -> FastClock:

@@ -136,7 +136,8 @@ async def test_queue_positions_are_announced_as_the_queue_moves(
     presenter: RecordingPresenter,
     fake: FakeCometAPI,
 ) -> None:
-    """Each queued job hears its new position whenever it changes, and only then."""
+    """Each queued job hears its new position whenever it changes, and only then (an event
+    that repeats a position carries a moved estimate, bot.jobs.eta)."""
     fake.duration = 0.5
     scheduler = make_scheduler(max_concurrent=1)
     await scheduler.start()
@@ -148,7 +149,8 @@ async def test_queue_positions_are_announced_as_the_queue_moves(
     await scheduler.wait_idle()
 
     def queued(job_id: int) -> list[int | None]:
-        return [e.position for e in presenter.events_for(job_id, "queued")]
+        start = {a.id: 0, b.id: 1, c.id: 2, d.id: 3}[job_id]
+        return presenter.position_changes(job_id, start)
 
     assert queued(a.id) == []
     assert queued(b.id) == []  # stayed first until it started

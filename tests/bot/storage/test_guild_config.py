@@ -352,3 +352,17 @@ async def test_settings_survive_reopening_the_file(tmp_path: Path) -> None:
         assert await store.is_blocked(GUILD, 9)
     finally:
         await db.close()
+
+
+async def test_the_spoiler_mode_is_stored_and_read(database: Database) -> None:
+    """off by default; on spoils everywhere; nsfw-only only in age-restricted channels."""
+    config_store = GuildConfigStore(database, StepClock())
+    assert (await config_store.get(GUILD)).spoiler_mode == "off"
+    assert not (await config_store.get(GUILD)).spoils(age_restricted_channel=True)
+    nsfw_only = await config_store.set_spoiler_mode(GUILD, "nsfw-only")
+    assert nsfw_only.spoils(age_restricted_channel=True)
+    assert not nsfw_only.spoils(age_restricted_channel=False)
+    on = await config_store.set_spoiler_mode(GUILD, "on")
+    assert on.spoils(age_restricted_channel=False)
+    with pytest.raises(ValueError):
+        await config_store.set_spoiler_mode(GUILD, "sometimes")

@@ -123,3 +123,18 @@ async def test_a_child_job_keeps_its_lineage(database: Database) -> None:
     assert again is not None
     assert (again.kind, again.parent_id, again.parent_image) == ("vary_strong", parent.id, 3)
     assert parent.parent_image is None
+
+
+async def test_a_job_keeps_its_style_spoiler_and_notes(database: Database) -> None:
+    """Migration 072's columns round-trip: the style's name, the spoiler mark, the notes."""
+    from dataclasses import replace
+
+    store = JobStore(database, FixedClock(1000.0))
+    notes = ({"setting": "model", "reason": "unknown_model", "value": "gone/model"},)
+    job = await store.insert(replace(new_job(), style="Noir", spoiler=True, notes=notes))
+    stored = await store.get(job.id)
+    assert stored is not None
+    assert (stored.style, stored.spoiler, stored.notes) == ("Noir", True, notes)
+    plain = await store.get((await store.insert(new_job())).id)
+    assert plain is not None
+    assert (plain.style, plain.spoiler, plain.notes) == (None, False, ())
