@@ -229,7 +229,7 @@ async def submit_request(
                 terms_version=config.terms_version if config else None,
             )
             resolved = resolve(services.catalog, layers, policy=policy, extra=extra, rng=new_seed)
-            model_input = resolved.input
+            spec, model_input = resolved.spec, resolved.input
             new = replace(
                 new,
                 model=resolved.spec.id,

@@ -99,6 +99,7 @@ class Tracking:
             error: CometAPIError | None = None
             running: Job | None = None
             unrecorded: str | None = None  # why a created prediction was stopped
+            prediction: Prediction | None = None
             async with self._supervisor.critical_section():
                 try:
                     prediction = await self._supervisor.call(
@@ -126,6 +127,14 @@ class Tracking:
                         )
                     except Exception as exc:
                         unrecorded = await self._stop_unrecorded(submitting, prediction, exc)
+            if error is not None:
+                # Nothing to poll. A create that may have arrived is never sent again.
+                self._dispatch.release_slot(job.id)
+                await self._delivery.end(
+                    submitting, JobStatus.FAILED, ONLY_SUBMITTING, error.kind, error.message
+                )
+                return
+            assert prediction is not None  # no error: the create answered
             if unrecorded is not None:
                 self._dispatch.release_slot(job.id)
                 await self._delivery.end(
@@ -135,13 +144,6 @@ class Tracking:
                     "internal",
                     unrecorded,
                     prediction_id=prediction.id,
-                )
-                return
-            if error is not None:
-                # Nothing to poll. A create that may have arrived is never sent again.
-                self._dispatch.release_slot(job.id)
-                await self._delivery.end(
-                    submitting, JobStatus.FAILED, ONLY_SUBMITTING, error.kind, error.message
                 )
                 return
             if running is None:
