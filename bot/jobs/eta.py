@@ -73,10 +73,11 @@ def queue_finishes(running: Sequence[float], durations: Sequence[float], slots: 
     `running`: seconds left of each prediction in flight (a late one counts 0); `durations`:
     the expected durations of the queued jobs in line order; `slots`: the cap on predictions
     in flight. Each job starts on the slot that frees first (list scheduling); one pass,
-    O(n log slots).
+    O(n log n) in the queued jobs: n jobs can only ever use the n slots that free first.
     """
-    free = [max(0.0, left) for left in running]
-    free.extend([0.0] * max(0, slots - len(free)))
+    wanted = len(durations)
+    idle = min(wanted, max(0, slots - len(running)))
+    free = [0.0] * idle + heapq.nsmallest(wanted - idle, (max(0.0, left) for left in running))
     heapq.heapify(free)
     finishes = []
     for duration in durations:

@@ -45,12 +45,18 @@ class Forecast:
         none either: its wait is unknown.
         """
         out: dict[int, float | None] = {job.id: None for job in jobs}
+        if not jobs:
+            return out
+        flights = self._state.flights()
         running: list[float] = []
-        for flight in self._state.flights():
-            left = self._left(flight)
-            if left is None:
-                return out
-            running.append(left)
+        if len(flights) + len(jobs) > self._slots:
+            # Only when the line waits for slots do the predictions in flight matter: with
+            # every slot busy, this walks each of them, so it is not done per event for free.
+            for flight in flights:
+                left = self._left(flight)
+                if left is None:
+                    return out
+                running.append(left)
         durations: list[float] = []
         for job in jobs:
             estimate = self._estimator.get(estimate_key(job))
@@ -64,7 +70,7 @@ class Forecast:
         return out
 
     def _left(self, flight: Flight) -> float | None:
-        estimate = self._estimator.get(estimate_key(flight.job))
+        estimate = self._estimator.get(flight.key)
         elapsed = 0.0  # submitting, or not handed to the polling loop yet: it just began
         if self._state.is_polled(flight.job.id):
             elapsed = max(0.0, self._clock.monotonic() - flight.created_mono)

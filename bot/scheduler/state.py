@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.jobs.model import JobStatus
-from bot.jobs.polling import ProgressTrack
+from bot.jobs.polling import ProgressTrack, estimate_key
 
 if TYPE_CHECKING:
     from bot.jobs.model import Job
@@ -62,11 +62,15 @@ class Flight:
     closing: bool = False  # ending (finished, canceled, timed out): the loop leaves it alone
     cancel_requested: bool = False
     settled: asyncio.Event = field(default_factory=asyncio.Event)  # the create has answered
+    # The job's `estimate_key`, made once: the polling loop and the forecast look its learned
+    # duration up on every poll and every slot change.
+    key: str = ""
 
 
 def new_flight(job: Job, config: SchedulerConfig) -> Flight:
     return Flight(
         job=job,
+        key=estimate_key(job),
         track=ProgressTrack(config.poll_policy.min_progress),
         prediction_id=job.prediction_id,
     )

@@ -310,7 +310,7 @@ class Tracking:
         flight.next_poll = now + next_delay(
             self._policy,
             elapsed=elapsed,
-            estimate=self._estimator.get(estimate_key(flight.job)),
+            estimate=self._estimator.get(flight.key),
             progress_eta=flight.track.update(elapsed, progress, progress_step(prediction.logs)),
         )
         # An event when the progress moved a percent, or the estimate more than the
