@@ -33,7 +33,7 @@ from bot.imagefit import ImageTooLarge, fit_all
 from bot.imagework import TooManyPixels
 from bot.jobs.eta import moved
 from bot.jobs.events import DeliveryError, DeliveryReceipt, JobEvent
-from bot.jobs.model import Job
+from bot.jobs.model import Job, JobStatus
 
 if TYPE_CHECKING:
     from bot.cometapi import DownloadedImage
@@ -122,7 +122,9 @@ class DiscordPresenter:
 
     async def progress(self, job: Job, event: JobEvent) -> None:
         """Edit the pending message when its text changes, at most once per interval."""
-        if job.is_terminal:
+        if job.is_terminal or job.status is JobStatus.DELIVERING:
+            # Delivering: the result replaces the message in a moment; an edit to say so
+            # would be one more Discord request per job, in a burst at the worst time.
             return
         position = event.position
         progress = event.progress
@@ -157,6 +159,10 @@ class DiscordPresenter:
         if state.latest is None:
             return
         job, position, progress, eta = state.latest
+        if eta is not None and eta - time.time() < self.min_edit_interval:
+            # Due within the edit interval: the result will replace whatever this edit says,
+            # so it is not worth a request (a late job's next event asks again).
+            return
         fresh = await self.services.jobs.get(job_id)
         if fresh is None or fresh.is_terminal:
             return
