@@ -313,7 +313,8 @@ async def submit_request(
     if message_id is None:
         message = await interaction.original_response()
         message_id = message.id
-    job = await services.jobs.update(job.id, message_id=message_id) or job
+    # The scheduler records the message id with the job's lease, in one write.
+    job = replace(job, message_id=message_id)
     await scheduler.enqueue(job)
     return job
 

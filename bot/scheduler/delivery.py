@@ -204,6 +204,8 @@ class Delivery:
             result_attachments=list(receipt.attachments),
             delivery_method=receipt.method,
             notified=True,
+            # The user has the final state: the token (a 15-minute credential) is not kept.
+            interaction_token=None,
         )
 
     # -- ending and telling --------------------------------------------------------------
@@ -278,7 +280,7 @@ class Delivery:
         or a takeover (a second message rather than silence)."""
         try:
             await self._supervisor.write_retrying(
-                lambda: self._store.update(job.id, notified=True),
+                lambda: self._store.update(job.id, notified=True, interaction_token=None),
                 f"job {job.id}: recording that its user was told",
             )
         except Exception:

@@ -3,7 +3,7 @@
 A fair queue (`bot.jobs.queue`: round-robin across servers, then across each server's
 members) feeds at most `max_concurrent` predictions in flight (submitting + running) for the
 whole bot (docs/decisions/018-server-fair-queue.md). A slot is taken in the database
-(`JobStore.claim_slot`), so the cap holds across every process sharing it
+(`JobLeases.claim_slot`), so the cap holds across every process sharing it
 (docs/decisions/011-work-sharing.md). The job whose claim is under way, or was refused because
 other processes' jobs hold the slots, stays first in line ("the head", position 1); refused,
 it asks again every `slot_retry_interval`.
@@ -147,6 +147,7 @@ class Dispatch:
                             local_in_flight=self._state.in_flight(),
                             until=self._config.lease_until(self._clock.now()),
                             timeout=self._config.job_timeout,
+                            sole_owner=self._config.sole_owner,
                         )
                     )
                 except Exception:

@@ -52,10 +52,14 @@ class Leases:
     def _until(self) -> float | None:
         return self._config.lease_until(self._clock.now())
 
-    async def claim(self, job_id: int) -> bool:
-        """Lease a job just admitted to this scheduler; False if another process has it."""
+    async def claim(self, job: Job) -> bool:
+        """Lease a job just admitted to this scheduler; False if another process has it.
+
+        The same statement records the job's pending message (`message_id`), known only once
+        Discord answered the command, after the job was written.
+        """
         return await self._supervisor.write(
-            self._owners.claim(job_id, self._owner_id, self._until())
+            self._owners.claim(job.id, self._owner_id, self._until(), message_id=job.message_id)
         )
 
     async def take(self, job: Job, *, force: bool = False) -> Job | None:
@@ -75,13 +79,16 @@ class Leases:
         is taken over, retried, only once the lease has lapsed.)
         """
         was_held = self._state.let_go(job_id)
-        if was_held and self._lease_seconds and not self._supervisor.stopping:
+        # A sole owner (SQLite) keeps the lease of a job it finished: no other process can
+        # want it, and a finished job is never taken over; one write per job saved.
+        releasing = self._lease_seconds and not self._config.sole_owner
+        if was_held and releasing and not self._supervisor.stopping:
             self._supervisor.write_later(self._owners.release(self._owner_id, job_id))
 
     async def still_mine(self, job_id: int) -> bool:
         """Before telling a user: renew this job's lease, False if another process has it."""
-        if not self._lease_seconds:
-            return True
+        if not self._lease_seconds or self._config.sole_owner:
+            return True  # no other process can have taken it
         try:
             mine = await self._supervisor.write(
                 self._owners.claim(job_id, self._owner_id, self._until())

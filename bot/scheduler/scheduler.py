@@ -181,7 +181,7 @@ class JobScheduler:
             raise ValueError(f"job {job.id} is {job.status.value}, not queued")
         if self._state.holds(job.id):
             return self._dispatch.positions().get(job.id, 0)
-        if not await self._leases.claim(job.id):
+        if not await self._leases.claim(job):
             log.warning("job %d is held by another process; not queued here", job.id)
             return 0
         self._state.hold(job)

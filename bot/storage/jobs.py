@@ -171,10 +171,9 @@ class JobStore:
         values["updated_at"] = self.clock.now()
         assignments = ", ".join(f"{name} = ?" for name in values)
         async with self.db.transaction() as tx:
-            await tx.execute(
-                f"UPDATE jobs SET {assignments} WHERE id = ?", *values.values(), job_id
+            row = await tx.fetchone(
+                f"UPDATE jobs SET {assignments} WHERE id = ? RETURNING *", *values.values(), job_id
             )
-            row = await tx.fetchone("SELECT * FROM jobs WHERE id = ?", job_id)
         return None if row is None else row_to_job(row)
 
     async def transition(
@@ -205,8 +204,11 @@ class JobStore:
             where += f" AND status IN ({', '.join('?' for _ in statuses)})"
             params.extend(statuses)
         async with (conn or self.db).transaction() as tx:
-            changed = await tx.execute(f"UPDATE jobs SET {assignments} WHERE {where}", *params)
-            if changed == 0:
+            # RETURNING: the compare-and-set and the fresh row in one statement.
+            row = await tx.fetchone(
+                f"UPDATE jobs SET {assignments} WHERE {where} RETURNING *", *params
+            )
+            if row is None:
                 return None
             await tx.execute(
                 "INSERT INTO job_events (job_id, status, at, detail) VALUES (?, ?, ?, ?)",
@@ -215,8 +217,7 @@ class JobStore:
                 now,
                 detail,
             )
-            row = await tx.fetchone("SELECT * FROM jobs WHERE id = ?", job_id)
-            if row is not None and to in TERMINAL_STATUSES:
+            if to in TERMINAL_STATUSES:
                 # The job's end settles its cost, in the same transaction as the end itself
                 # (after the compare-and-set, which holds the row on PostgreSQL).
                 row = await self._settle(tx, row)

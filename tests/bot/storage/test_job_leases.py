@@ -65,6 +65,24 @@ async def test_a_granted_slot_starts_the_job_for_its_owner(database: Database) -
     assert await JobLeases(store).in_flight_count() == 1
 
 
+async def test_a_sole_owner_counts_only_its_own_flights(database: Database) -> None:
+    """With no other process possible (SQLite), the caller's own count is the whole cap: a
+    row an earlier run left in flight holds no slot (another process's would)."""
+    store = JobStore(database, FixedClock(1000.0))
+    leases = JobLeases(store)
+    (earlier,) = await queued(store, "earlier-run")
+    assert await claim(store, earlier, "earlier-run", limit=5) == "granted"
+    (job_id,) = await queued(store, "a")
+    shared = await leases.claim_slot(
+        job_id, "a", limit=2, local_in_flight=1, until=2000.0, timeout=600
+    )
+    assert shared.outcome == "full"  # several processes: the earlier run's row counts
+    alone = await leases.claim_slot(
+        job_id, "a", limit=2, local_in_flight=1, until=2000.0, timeout=600, sole_owner=True
+    )
+    assert alone.outcome == "granted"
+
+
 async def test_the_cap_counts_other_owners_rows_and_the_callers_own_count(
     database: Database,
 ) -> None:
