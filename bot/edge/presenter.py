@@ -111,6 +111,7 @@ class DiscordPresenter:
         self.token_margin = token_margin
         self._monotonic = monotonic
         self._edits: dict[int, _EditState] = {}
+        self._dead_tokens: set[int] = set()  # jobs whose token Discord refused (until final)
         self._ladder: tuple[tuple[str, _Rung], ...] = (
             ("token", self._by_token),
             ("channel", self._by_channel),
@@ -163,9 +164,8 @@ class DiscordPresenter:
             # Due within the edit interval: the result will replace whatever this edit says,
             # so it is not worth a request (a late job's next event asks again).
             return
-        fresh = await self.services.jobs.get(job_id)
-        if fresh is None or fresh.is_terminal:
-            return
+        if self._edits.get(job_id) is not state:
+            return  # forgotten: its final state is being (or was) delivered
         key = _key(job, position, progress, eta)
         if key == state.last_key:
             return
@@ -174,12 +174,12 @@ class DiscordPresenter:
         embed = pending_embed(
             self.services.messages,
             self.services.catalog,
-            _merge(fresh, job),
+            job,
             position=position,
             progress=progress,
             eta=eta,
         )
-        attempt = _Attempt(fresh, embed, pending_view(fresh, self.services.messages))
+        attempt = _Attempt(job, embed, pending_view(job, self.services.messages))
         try:
             await self._climb(attempt, self._ladder[:2])
         except Exception as exc:  # progress is best effort; delivery is what must not fail
@@ -224,7 +224,9 @@ class DiscordPresenter:
         files: list[discord.File],
     ) -> DeliveryReceipt:
         """Put the final state in front of the user by the first rung that works."""
-        fresh = await self.services.jobs.get(job.id) or job
+        # The scheduler's snapshot is fresh (its last write returned it); a token found dead
+        # since is remembered here (`_dead_tokens`), so nothing is read again.
+        fresh = job
         try:
             message, method = await self._climb(_Attempt(fresh, embed, view, files), self._ladder)
         except discord.HTTPException as exc:
@@ -237,19 +239,15 @@ class DiscordPresenter:
             raise DeliveryError(
                 f"network: {exc}", permanent=False, kind="delivery_failed"
             ) from None
-        changes: dict[str, Any] = {}
-        if fresh.interaction_token:
-            # The user has the final state: the token (a 15-minute credential) is not kept.
-            changes["interaction_token"] = None
+        self._dead_tokens.discard(job.id)
+        # (The scheduler forgets the token with the write that records this final state.)
         if message is not None and method == "token" and not fresh.message_id:
-            changes["message_id"] = message.id  # the id that was never written is known now
-        if changes:
-            # Best effort: a failed write must not turn a shown result into a failed one
-            # (the token expires anyway, and retention erases it).
+            # The pending message's id was never written (see `_by_token`): it is known now.
+            # Best effort: a failed write must not turn a shown result into a failed one.
             try:
-                await self.services.jobs.update(job.id, **changes)
+                await self.services.jobs.update(job.id, message_id=message.id)
             except Exception as exc:
-                log.warning("job %d: could not forget its interaction token (%r)", job.id, exc)
+                log.warning("job %d: could not record its message id (%r)", job.id, exc)
         attachments = (
             [{"id": a.id, "filename": a.filename} for a in message.attachments] if message else []
         )
@@ -271,7 +269,7 @@ class DiscordPresenter:
     # -- the rungs: each returns the message, or None to hand over to the next --------------
 
     def _token_usable(self, job: Job) -> bool:
-        if not (job.interaction_token and job.application_id):
+        if not (job.interaction_token and job.application_id) or job.id in self._dead_tokens:
             return False
         expires = job.token_expires_at or 0
         return time.time() < expires - self.token_margin
@@ -300,6 +298,7 @@ class DiscordPresenter:
                 attempt.message_gone = True
                 return None
             if exc.code in TOKEN_CODES or exc.status == 401:
+                self._dead_tokens.add(job.id)
                 await self.services.jobs.update(job.id, interaction_token=None)
                 return None
             raise
@@ -351,11 +350,6 @@ class DiscordPresenter:
             view=attempt.view or discord.utils.MISSING,
             allowed_mentions=discord.AllowedMentions.none(),
         )
-
-
-def _merge(fresh: Job, event_job: Job) -> Job:
-    """The event's status with the database's message ids (set after the response)."""
-    return event_job if event_job.message_id == fresh.message_id else fresh
 
 
 __all__ = ["DEFAULT_UPLOAD_LIMIT", "SPOILER_PREFIX", "DiscordPresenter"]
