@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from bot.cometapi import ClientTuning, DownloadError, NetworkError, PredictionClient
+from bot.cometapi.download import inspect_image
 from tests.bot.cometapi.conftest import MakeClient, RecordingSleep
 from tests.fakes.cometapi import FakeCometAPI, ManualClock
 
@@ -246,3 +247,35 @@ async def test_the_pixel_limit_is_40_megapixels(
         with pytest.raises(DownloadError) as caught:
             await client.download(url)
         assert caught.value.reason == "too_large"
+
+
+def _encoded(fmt: str, size: tuple[int, int] = (40, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.effect_noise(size, 50).convert("RGB").save(buffer, fmt)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP", "GIF"])
+def test_a_whole_file_passes_without_decoding_and_a_cut_one_fails(fmt: str) -> None:
+    """A whole image passes with its size; the same file missing its last bytes is broken."""
+    data = _encoded(fmt)
+    image = inspect_image(data)
+    assert (image.width, image.height) == (40, 30)
+    with pytest.raises(DownloadError) as caught:
+        inspect_image(data[: len(data) - 7])
+    assert caught.value.reason == "broken"
+
+
+def test_a_jpeg_with_bytes_after_its_end_marker_is_decoded_and_passes() -> None:
+    """Padding after a JPEG's end marker is not mistaken for a cut file."""
+    image = inspect_image(_encoded("JPEG") + b"\x00" * 16)
+    assert (image.mime, image.width, image.height) == ("image/jpeg", 40, 30)
+
+
+def test_a_webp_shorter_than_its_header_says_is_broken() -> None:
+    """A WebP whose RIFF length promises more bytes than arrived is refused as broken."""
+    data = bytearray(_encoded("WEBP"))
+    data[4:8] = (len(data) + 100).to_bytes(4, "little")
+    with pytest.raises(DownloadError) as caught:
+        inspect_image(bytes(data))
+    assert caught.value.reason == "broken"
