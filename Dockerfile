@@ -15,7 +15,7 @@ WORKDIR /src
 COPY pyproject.toml README.md LICENSE ./
 COPY bot/ bot/
 COPY cogs/ cogs/
-RUN pip install ".[postgres]" && rm -rf /src
+RUN pip install ".[postgres,speed]" && rm -rf /src
 
 # A user of its own; it owns only the data folder (the SQLite file lives there by default:
 # DATABASE_URL=sqlite:///data/bot.db, relative to /app).

@@ -19,7 +19,7 @@ from typing import TextIO
 
 from dotenv import load_dotenv
 
-from bot import heartbeat
+from bot import eventloop, heartbeat
 from bot.catalog import cli_input
 from bot.cli.blocks import run_blocks
 from bot.cli.check import check, load_catalog_or_stop
@@ -132,7 +132,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
         if command == "sync":
             guild = args.guild if args.guild is not None else settings.dev_guild_id
             return asyncio.run(sync(settings, None if args.global_ else guild))
-        return asyncio.run(run(settings))
+        return eventloop.run(run(settings))
     except KeyboardInterrupt:
         return 0
     except StartupError as exc:

@@ -59,7 +59,7 @@ def test_the_image_installs_the_project_as_the_readme_does() -> None:
     """`pip install` of this project (`.`), with the postgres extra, quoted in the README."""
     command = pip_install_line()
     words = shlex.split(command)
-    assert words[:2] == ["pip", "install"] and words[2:] == [".[postgres]"]
+    assert words[:2] == ["pip", "install"] and words[2:] == [".[postgres,speed]"]
     assert "pip install -e . &&" in README  # the quick start: the same project, editable
     assert command in README  # the container section shows the image's own command
 
@@ -123,7 +123,7 @@ def test_procfile_hosts_build_the_project_with_the_postgres_driver() -> None:
     """requirements.txt is this project with the postgres extra; the Procfile runs the bot."""
     lines = (ROOT / "requirements.txt").read_text().splitlines()
     requirements = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
-    assert requirements == [".[postgres]"]
+    assert requirements == [".[postgres,speed]"]
     assert (
         "postgres"
         in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
