@@ -10,6 +10,7 @@ extra also installs orjson, which discord.py picks up by itself for the gateway'
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -34,3 +35,17 @@ def run(main: Coroutine[Any, Any, T]) -> T:
     log.info("event loop: %s", "uvloop" if factory is not None else "asyncio")
     with asyncio.Runner(loop_factory=factory) as runner:
         return runner.run(main)
+
+
+def freeze_startup_heap() -> None:
+    """Exempt everything start-up built from garbage collection (gc.freeze).
+
+    Modules, discord.py's command tree, the catalog, the message catalogs: hundreds of
+    thousands of objects that live as long as the process. Every full collection walked them
+    all, and in a burst of a thousand jobs full collections come often: they were the worst
+    event-loop stalls. Frozen, a collection walks only what jobs made. Call once, when
+    start-up is done.
+    """
+    gc.collect()
+    gc.freeze()
+    log.debug("froze %d start-up objects out of garbage collection", gc.get_freeze_count())

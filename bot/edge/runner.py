@@ -22,6 +22,7 @@ from bot import heartbeat, retention
 from bot.catalog import Catalog
 from bot.edge.app import ImageBot
 from bot.errors import StartupError
+from bot.eventloop import freeze_startup_heap
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.storage import StorageError, open_database
@@ -91,7 +92,9 @@ async def run(settings: Settings, catalog: Catalog, stop: asyncio.Event) -> int:
         async with bot, _heartbeat(settings, bot), _retention(services):
             runner = asyncio.create_task(bot.start(token))
             waiter = asyncio.create_task(stop.wait())
+            freezer = asyncio.create_task(_freeze_when_ready(bot))
             done, _ = await asyncio.wait({runner, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            freezer.cancel()
             if runner in done:
                 waiter.cancel()
                 failure = runner.exception()
@@ -107,6 +110,12 @@ async def run(settings: Settings, catalog: Catalog, stop: asyncio.Event) -> int:
                 await runner
     log.info("stopped cleanly")
     return 0
+
+
+async def _freeze_when_ready(bot: ImageBot) -> None:
+    """Once the bot is connected, exempt what start-up built from garbage collection."""
+    await bot.wait_until_ready()
+    freeze_startup_heap()
 
 
 @contextlib.asynccontextmanager
