@@ -40,7 +40,7 @@ from bot.cometapi.errors import (
 from bot.jobs import events as ev
 from bot.jobs.eta import moved
 from bot.jobs.model import JobStatus
-from bot.jobs.polling import estimate_key, next_delay, progress_step
+from bot.jobs.polling import Scouts, estimate_key, next_delay, progress_step
 from bot.scheduler.forecast import Forecast
 from bot.scheduler.state import ONLY_RUNNING, ONLY_SUBMITTING, SUBMITTING_OR_RUNNING
 from bot.scheduler.supervisor import Aborted, sleep_or_wake
@@ -89,6 +89,7 @@ class Tracking:
         self._leases = leases
         self._forecast = Forecast(ports.clock, config, state)
         self._wake = asyncio.Event()  # the polling loop should look again
+        self._scouts = Scouts(self._policy.scouts)
 
     async def submit(self, flight: Flight) -> None:
         """Create the prediction of a job whose slot was granted (it is `submitting`)."""
@@ -209,9 +210,7 @@ class Tracking:
             )
         else:
             elapsed = now_mono - flight.created_mono
-            flight.next_poll = now_mono + next_delay(
-                self._policy, elapsed=elapsed, estimate=self._estimator.get(estimate_key(job))
-            )
+            flight.next_poll = now_mono + self._delay(flight, elapsed, None)
         self._state.poll(flight)
         self._wake.set()
 
@@ -307,11 +306,10 @@ class Tracking:
             return
         flight.last_running_elapsed = elapsed
         progress = prediction.progress
-        flight.next_poll = now + next_delay(
-            self._policy,
-            elapsed=elapsed,
-            estimate=self._estimator.get(flight.key),
-            progress_eta=flight.track.update(elapsed, progress, progress_step(prediction.logs)),
+        flight.next_poll = now + self._delay(
+            flight,
+            elapsed,
+            flight.track.update(elapsed, progress, progress_step(prediction.logs)),
         )
         # An event when the progress moved a percent, or the estimate more than the
         # presenter would let pass (it applies the same rule to what it shows).
@@ -327,6 +325,34 @@ class Tracking:
                 flight.emitted_progress = progress
             flight.emitted_eta = eta
             self._pump.emit(ev.PROGRESS, flight.job, progress=flight.emitted_progress, eta=eta)
+
+    def _delay(self, flight: Flight, elapsed: float, progress_eta: float | None) -> float:
+        """Seconds until the next poll; blind jobs beyond the model's scouts wait for them."""
+        estimate = self._estimator.get(flight.key)
+        delay = next_delay(
+            self._policy, elapsed=elapsed, estimate=estimate, progress_eta=progress_eta
+        )
+        if (
+            estimate is None
+            and progress_eta is None
+            and not self._scouts.admits(flight.key, flight.job.id, self._state.is_polled)
+        ):
+            return max(delay, self._policy.max_interval)
+        return delay
+
+    def _learned(self, key: str) -> None:
+        """A model's first duration is known: plan the jobs that waited for it from it."""
+        if not self._scouts.learned(key):
+            return
+        estimate = self._estimator.get(key)
+        now = self._clock.monotonic()
+        for flight in self._state.running():
+            if flight.key == key and flight.poll_task is None and not flight.closing:
+                # Aim where the estimate says; a job already past it may be done: look now.
+                target = self._policy.overdue_target(estimate) if estimate else 0.0
+                elapsed = now - flight.created_mono
+                flight.next_poll = min(flight.next_poll, now + max(0.0, target - elapsed))
+        self._wake.set()
 
     async def _finished(self, flight: Flight, prediction: Prediction, elapsed: float) -> None:
         """The prediction is terminal: deliver it, or end the job with the reason."""
@@ -345,6 +371,7 @@ class Tracking:
             )
             return
         self._estimator.observe(estimate_key(job), _duration(flight, prediction, elapsed))
+        self._learned(flight.key)
         finished_at = self._clock.now()
         try:
             delivering = await self._supervisor.write_retrying(

@@ -9,6 +9,7 @@ from bot.jobs.polling import (
     ModelEstimate,
     PollPolicy,
     ProgressTrack,
+    Scouts,
     next_delay,
     progress_step,
 )
@@ -116,3 +117,26 @@ def test_scaled_policy_scales_durations_not_ratios() -> None:
     scaled = POLICY.scaled(0.1)
     assert scaled.max_interval == pytest.approx(POLICY.max_interval * 0.1)
     assert scaled.age_ratio == POLICY.age_ratio
+
+
+def test_scouts_are_the_first_few_jobs_of_a_model_and_a_gone_one_is_replaced() -> None:
+    """A model's first `size` jobs scout; the next waits, and takes the place of one that ended."""
+    scouts = Scouts(2)
+    alive = {1, 2, 3}
+    assert scouts.admits("m", 1, alive.__contains__)
+    assert scouts.admits("m", 2, alive.__contains__)
+    assert not scouts.admits("m", 3, alive.__contains__)
+    assert scouts.admits("other", 9, alive.__contains__)  # each model has its own
+    assert scouts.admits("m", 1, alive.__contains__)  # a scout stays one
+    alive.discard(2)
+    assert scouts.admits("m", 3, alive.__contains__)
+
+
+def test_learning_a_duration_ends_the_scouting_once() -> None:
+    """The first duration learned says jobs were waiting; after that there is nothing to plan."""
+    scouts = Scouts(1)
+    assert scouts.admits("m", 1, lambda _id: True)
+    assert not scouts.admits("m", 2, lambda _id: True)
+    assert scouts.learned("m") is True
+    assert scouts.learned("m") is False
+    assert scouts.learned("never-seen") is False

@@ -10,6 +10,7 @@ import pytest
 
 from bot.cometapi import ClientTuning, PredictionClient
 from bot.jobs import CancelResult, Job, JobEvent, JobStatus
+from bot.jobs.polling import PollPolicy
 from bot.scheduler import JobScheduler, SchedulerConfig
 from bot.storage.jobs import JobStore
 from tests.bot.scheduler.conftest import (
@@ -146,7 +147,8 @@ async def test_cancel_and_poll_never_both_win(
 ) -> None:
     """Cancels racing the polls around each finish: every job ends one way, its user told once."""
     fake.duration = 0.5
-    scheduler = make_scheduler(max_concurrent=8)
+    # Every job a scout: each polls on its own schedule, so the polls race the cancels.
+    scheduler = make_scheduler(max_concurrent=8, poll_policy=PollPolicy(scouts=8))
     results: dict[int, CancelResult] = {}
     racers: list[asyncio.Task[None]] = []
 

@@ -91,6 +91,37 @@ async def test_short_and_long_predictions_land_with_few_polls(
     assert estimates[LONG].duration == pytest.approx(12.3, abs=0.6)
 
 
+@pytest.mark.clock_factor(20)
+async def test_a_cold_burst_on_one_model_polls_little_and_delivers_soon(
+    make_scheduler: MakeScheduler,
+    add_job: AddJob,
+    presenter: RecordingPresenter,
+    fake: FakeCometAPI,
+) -> None:
+    """Forty jobs of a model never seen: a few scouts look often, the rest wait for what they learn."""
+    fake.start_delay = 0.05
+    fake.set_model_behaviour(SHORT, duration=3.0)
+    scheduler = make_scheduler(max_concurrent=40)
+    await scheduler.start()
+    jobs = [await add_job(user_id=u, model=SHORT) for u in range(40)]
+    for job in jobs:
+        await scheduler.enqueue(job)
+    done = [await scheduler.wait_for_job(j.id) for j in jobs]
+    assert all(j.status is JobStatus.SUCCEEDED for j in done)
+    polls = sorted(polls_for(fake, j.prediction_id) for j in done)
+    # Every job on the age schedule asks up to 8 times for a 3-second prediction (here 5.6
+    # on average before scouts; a 1-second poller: 3); with scouts, the scouts ask that
+    # often and the others once or twice.
+    assert sum(polls) / len(polls) <= 3.0, polls
+    assert polls[len(polls) // 2] <= 2, polls
+    # The waiting jobs look as soon as the first scout is seen done: late by the time it took
+    # to see it (the scouts' age schedule looks every 0.6 s at 3 s), not by the 5-second cap.
+    # (At 20× job time, the real milliseconds of forty deliveries at once stretch the worst.)
+    late = sorted(lateness(fake, j.prediction_id) for j in done)
+    assert late[len(late) // 2] < 0.7, late
+    assert late[-1] < 2.0, late
+
+
 async def test_durations_learned_before_a_restart_are_used_at_once(
     make_scheduler: MakeScheduler, store: JobStore, add_job: AddJob, fake: FakeCometAPI
 ) -> None:
