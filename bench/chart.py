@@ -6,6 +6,10 @@ naive bot against the bot and the bot with `Prefer: wait`. Each panel says that 
 better; the header says when and on what machine the figures were measured. The colours are
 Okabe and Ito's, told apart with every common kind of colour blindness.
 
+The chart shows the plain (warm, single-model) rows only: the cold and mix rows are in the
+table, beside their own naive rows. Mixed into these bars they would be read as the same
+workload, and a cold or mix-only N (such as N=20) would leave a group of empty bars.
+
 It draws from the figures alone (a `Row` after a run, or a `RecordedRow` read back from
 docs/benchmarks.md), so `python -m bench.chart` redraws the chart from the recorded table
 without running the benchmark again.
@@ -51,7 +55,16 @@ class FigureRow(Protocol):
     @property
     def prefer_wait(self) -> int: ...
     @property
+    def cold(self) -> bool: ...
+    @property
+    def mix(self) -> bool: ...
+    @property
     def figures(self) -> Mapping[str, float | None]: ...
+
+
+def plain_rows(rows: Sequence[FigureRow]) -> list[FigureRow]:
+    """The rows the chart draws: warm runs of one model (no cold, no mix)."""
+    return [r for r in rows if not r.cold and not r.mix]
 
 
 def _font(size: int, *, bold: bool = False) -> Font:
@@ -255,7 +268,11 @@ def _header(draw: ImageDraw.ImageDraw, meta: Mapping[str, str]) -> None:
 def draw_chart(
     rows: Sequence[FigureRow], path: Path, meta: Mapping[str, str] | None = None
 ) -> Path:
-    """Draw the chart of `rows` into `path`; `meta` (date, machine) defaults to now, here."""
+    """Draw the chart of `rows` into `path`; `meta` (date, machine) defaults to now, here.
+
+    Only the plain rows are drawn (`plain_rows`); the cold and mix rows stay in the table.
+    """
+    rows = plain_rows(rows)
     image = Image.new("RGB", (WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(image)
     _header(draw, meta if meta is not None else machine_meta())
@@ -294,4 +311,4 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["COLOURS", "draw_chart", "machine_meta", "main"]
+__all__ = ["COLOURS", "draw_chart", "machine_meta", "main", "plain_rows"]

@@ -19,6 +19,15 @@ at the same moment and watches the wire:
 
 Each prediction's duration varies by up to ±`jitter` (seeded), as real ones do; with equal
 durations a 1-second poller would always find the result at the same phase.
+
+Two variants of a run (Scenario fields):
+
+- `cold`: no warm-up jobs before the burst (the database is fresh in every run), so the
+  bot meets its first burst knowing nothing of the model's durations and with nothing
+  loaded lazily yet; the naive bot runs cold too, so the ratio compares like with like.
+- `mix`: member i asks for `MIX[i % 3]` (flux-schnell 1-2 s, flux-1.1-pro 4-8 s,
+  flux-1.1-pro-ultra 10-20 s, uniform and seeded) instead of one model at `duration` ±
+  `jitter`; the warm-up jobs cycle over the same models, so a warm bot knows each one.
 """
 
 from __future__ import annotations
@@ -35,7 +44,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -49,6 +58,13 @@ ROOT = Path(__file__).resolve().parents[1]
 BotKind = Literal["bot", "naive"]
 _LOOP_LAG = re.compile(r"loop-lag max=(\d+(?:\.\d+)?)ms")
 
+# The realistic mix: (model id, shortest, longest prediction in seconds), drawn uniformly.
+MIX: tuple[tuple[str, float, float], ...] = (
+    ("black-forest-labs/flux-schnell", 1.0, 2.0),
+    ("black-forest-labs/flux-1.1-pro", 4.0, 8.0),
+    ("black-forest-labs/flux-1.1-pro-ultra", 10.0, 20.0),
+)
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -58,12 +74,40 @@ class Scenario:
     jitter: float = 0.2  # each duration is multiplied by 1 ± up to this
     prefer_wait: int = 0  # COMETAPI_PREFER_WAIT for the real bot (0: plain polling)
     seed: int = 10
+    cold: bool = False  # no warm-up jobs before the burst, whatever RunOptions.warmup says
+    mix: bool = False  # member i asks for MIX[i % 3] with its durations, not one model
+    mix_scale: float = 1.0  # the mix's durations times this (a smoke test runs them faster)
 
     @property
     def label(self) -> str:
+        """`naive bot` or `bot`, then `, Prefer: wait=S`, `, cold`, `, mix` as they apply."""
         if self.bot == "naive":
-            return "naive bot"
-        return f"bot, Prefer: wait={self.prefer_wait}" if self.prefer_wait else "bot"
+            label = "naive bot"
+        else:
+            label = f"bot, Prefer: wait={self.prefer_wait}" if self.prefer_wait else "bot"
+        return label + (", cold" if self.cold else "") + (", mix" if self.mix else "")
+
+    def model_for(self, index: int) -> str | None:
+        """The model member `index` asks for: `MIX[index % 3]` in a mix run, else the default."""
+        return MIX[index % len(MIX)][0] if self.mix else None
+
+    @property
+    def durations(self) -> dict[str, tuple[float, float]] | None:
+        """Per model, the range its predictions' durations are drawn from (mix runs only)."""
+        if not self.mix:
+            return None
+        return {m: (lo * self.mix_scale, hi * self.mix_scale) for m, lo, hi in MIX}
+
+    @property
+    def longest(self) -> float:
+        """The longest any prediction of this run can take, in seconds (for timeouts)."""
+        if self.durations:
+            return max(hi for _, hi in self.durations.values())
+        return self.duration * (1 + self.jitter)
+
+    def warmup(self, options: RunOptions) -> int:
+        """Warm-up jobs before the burst: none in a cold run, else `options.warmup`."""
+        return 0 if self.cold else max(0, options.warmup)
 
 
 @dataclass
@@ -98,6 +142,7 @@ class RunResult:
     log_errors: list[str] = field(default_factory=list)
     exit_code: int | None = None
     job_statuses: dict[str, int] = field(default_factory=dict)
+    models: dict[str, int] = field(default_factory=dict)  # the burst's predictions per model
 
     @property
     def errors(self) -> list[str]:
@@ -157,16 +202,32 @@ def _ms(seconds: float | None) -> float | None:
 
 
 class JitteryCometAPI(FakeCometAPI):
-    """The fake API with each prediction's processing time varied by up to ±jitter (seeded)."""
+    """The fake API with each prediction's processing time varied by up to ±jitter (seeded).
 
-    def __init__(self, *, jitter: float, seed: int, **kwargs: Any) -> None:
+    With `durations` (model id → (shortest, longest) seconds), a prediction of a model in
+    the table takes a duration drawn uniformly from its range instead (same seeded draws).
+    """
+
+    def __init__(
+        self,
+        *,
+        jitter: float,
+        seed: int,
+        durations: Mapping[str, tuple[float, float]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self._jitter = jitter
+        self._ranges = dict(durations or {})
         self._durations = random.Random(seed)
         self._images: dict[tuple[Any, ...], bytes] = {}
 
     def _new_prediction(self, model_id: str, model: Any, inputs: dict[str, Any]) -> FakePrediction:
         pred = super()._new_prediction(model_id, model, inputs)
+        if model_id in self._ranges:
+            low, high = self._ranges[model_id]
+            pred.finish_at = pred.start_at + self._durations.uniform(low, high)
+            return pred
         span = pred.finish_at - pred.start_at
         factor = 1 + self._durations.uniform(-self._jitter, self._jitter)
         pred.finish_at = pred.start_at + span * factor
@@ -318,6 +379,7 @@ async def run_scenario(
             jitter=scenario.jitter,
             seed=scenario.seed,
             duration=scenario.duration,
+            durations=scenario.durations,
             start_delay=0.05,
             honour_prefer_wait=True,
         )
@@ -339,9 +401,9 @@ async def run_scenario(
             await _wait_ready(fake, process, options.start_timeout, log_path)
             await asyncio.sleep(options.settle)
             warmed = await _warm_up(scenario, fake, process, options)
-            if warmed < options.warmup:
+            if warmed < scenario.warmup(options):
                 result.log_errors.append(
-                    f"only {warmed} of {options.warmup} warm-up jobs delivered"
+                    f"only {warmed} of {scenario.warmup(options)} warm-up jobs delivered"
                 )
             say(f"{scenario.label}: N={scenario.n} ...")
             await _burst(
@@ -375,7 +437,8 @@ async def _wait_ready(
         )
     )
     died = asyncio.ensure_future(process.wait())
-    await asyncio.wait({ready, died}, return_when=asyncio.FIRST_COMPLETED)
+    either: set[asyncio.Future[Any]] = {ready, died}
+    await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
     if not ready.done():
         ready.cancel()
         await asyncio.gather(ready, return_exceptions=True)
@@ -388,14 +451,23 @@ async def _wait_ready(
 
 
 async def _commands(
-    fake: FakeDiscord, prompts: Sequence[str], members: Sequence[Any]
+    fake: FakeDiscord,
+    prompts: Sequence[str],
+    members: Sequence[Any],
+    models: Sequence[str | None] | None = None,
 ) -> list[FakeInteraction]:
-    """Every member runs `/imagine prompt` at the same moment."""
+    """Every member runs `/imagine prompt [model]` at the same moment (no model: the default)."""
+    chosen = list(models) if models is not None else [None] * len(prompts)
     return list(
         await asyncio.gather(
             *(
-                fake.slash("imagine", prompt=prompt, user=member)
-                for prompt, member in zip(prompts, members, strict=True)
+                fake.slash(
+                    "imagine",
+                    prompt=prompt,
+                    user=member,
+                    values=None if model is None else {"model": model},
+                )
+                for prompt, member, model in zip(prompts, members, chosen, strict=True)
             )
         )
     )
@@ -442,16 +514,19 @@ async def _warm_up(
     """A few jobs before the burst, as a bot that has been running has served; not measured.
 
     They load what loads lazily (image codecs, code paths) and give the real bot's scheduler
-    the durations it learns for the model, which any bot that ran for a while has. Returns
-    how many were delivered.
+    the durations it learns for the model (each model of the mix, in turn, in a mix run),
+    which any bot that ran for a while has. None in a cold run. Returns how many were
+    delivered.
     """
-    if options.warmup <= 0:
+    count = scenario.warmup(options)
+    if count <= 0:
         return 0
-    members = [fake.add_user(f"warmup{i}") for i in range(options.warmup)]
-    prompts = [f"warm-up {i}: a quick sketch" for i in range(options.warmup)]
+    members = [fake.add_user(f"warmup{i}") for i in range(count)]
+    prompts = [f"warm-up {i}: a quick sketch" for i in range(count)]
     since = len(fake.requests)
-    interactions = await _commands(fake, prompts, members)
-    timeout = scenario.duration * (1 + scenario.jitter) + options.finish_margin
+    models = [scenario.model_for(i) for i in range(count)]
+    interactions = await _commands(fake, prompts, members, models)
+    timeout = scenario.longest + options.finish_margin
     delivered = await _results(fake, interactions, process, since=since, timeout=timeout)
     await asyncio.sleep(options.settle)
     return len(delivered)
@@ -474,8 +549,9 @@ async def _burst(
     first_request = len(fake.requests)
     first_api_request = len(api.requests)
     prompts = [f"benchmark {i}: a lighthouse at dusk, oil painting" for i in range(n)]
+    models = [scenario.model_for(i) for i in range(n)]
     started = time.monotonic()
-    interactions = await _commands(fake, prompts, members)
+    interactions = await _commands(fake, prompts, members, models)
 
     acks = await asyncio.gather(
         *(i.wait_callback(timeout=30) for i in interactions), return_exceptions=True
@@ -484,7 +560,7 @@ async def _burst(
     result.acks = [i.callback_latency for i in interactions if i.callback_latency is not None]
     result.missed_ack_deadline = sum(1 for i in interactions if i.missed_deadline)
 
-    longest = scenario.duration * (1 + scenario.jitter) + 0.05
+    longest = scenario.longest + 0.05  # the fake API's start delay
     delivered = await _results(
         fake,
         interactions,
@@ -516,6 +592,8 @@ async def _burst(
         if record is not None and prediction is not None:
             result.overheads.append(record.time - api.finished_at(prediction.id))
     result.predictions = len(by_prompt)
+    for prediction in by_prompt.values():
+        result.models[prediction.model] = result.models.get(prediction.model, 0) + 1
     burst_requests = api.requests[first_api_request:]
     result.creates = sum(1 for r in burst_requests if r.route == "create")
     result.polls = sum(1 for r in burst_requests if r.route == "get")
@@ -575,6 +653,7 @@ def summarize(values: Sequence[float]) -> str:
 
 
 __all__ = [
+    "MIX",
     "JitteryCometAPI",
     "RunOptions",
     "RunResult",

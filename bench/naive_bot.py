@@ -2,11 +2,12 @@
 
     python -m bench.naive_bot     (reads the same environment variables as the real bot)
 
-Defer, create the prediction with aiohttp, sleep one second and ask again until it is done,
-download the image, edit the original response with the file. No database, no queue, no
-policy, no progress edits: the least work a bot can do, so the real bot's figures are read
-as ratios against it. The only addition is measurement (the same LoopMonitor as the bot, so
-both print `loop-lag max=XXms` when they stop); it is not a feature of the naive bot.
+Defer, create the prediction with aiohttp (the `model` option as typed, flux-schnell by
+default), sleep one second and ask again until it is done, download the image, edit the
+original response with the file. No database, no queue, no policy, no progress edits: the
+least work a bot can do, so the real bot's figures are read as ratios against it. The only
+addition is measurement (the same LoopMonitor as the bot, so both print `loop-lag max=XXms`
+when they stop); it is not a feature of the naive bot.
 """
 
 from __future__ import annotations
@@ -44,9 +45,11 @@ class NaiveBot(discord.Client):
         self.failures = 0
 
         @self.tree.command(name="imagine", description="Create an image from a text description")
-        @app_commands.describe(prompt="What to draw")
-        async def imagine(interaction: discord.Interaction, prompt: str) -> None:
-            await self.imagine(interaction, prompt)
+        @app_commands.describe(prompt="What to draw", model="Which model (owner/name)")
+        async def imagine(
+            interaction: discord.Interaction, prompt: str, model: str | None = None
+        ) -> None:
+            await self.imagine(interaction, prompt, model or MODEL)
 
     async def setup_hook(self) -> None:
         self.session = aiohttp.ClientSession(headers={"Authorization": f"Bearer {self.api_key}"})
@@ -60,11 +63,13 @@ class NaiveBot(discord.Client):
             await self.session.close()
         await super().close()
 
-    async def imagine(self, interaction: discord.Interaction, prompt: str) -> None:
+    async def imagine(
+        self, interaction: discord.Interaction, prompt: str, model: str = MODEL
+    ) -> None:
         await interaction.response.defer()
         assert self.session is not None
         try:
-            url = f"{self.api_base}/replicate/v1/models/{MODEL}/predictions"
+            url = f"{self.api_base}/replicate/v1/models/{model}/predictions"
             async with self.session.post(url, json={"input": {"prompt": prompt}}) as response:
                 prediction = await response.json()
             while prediction["status"] not in TERMINAL:

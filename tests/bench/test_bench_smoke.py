@@ -1,13 +1,16 @@
-"""The benchmark machinery end to end, tiny: both bots as processes, N=2, every figure reported."""
+"""The benchmark machinery end to end, tiny: both bots as processes, N=2 or 3, every figure
+reported, and the cold and mix variants."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from pathlib import Path
 
 from PIL import Image
 
 from bench.chart import draw_chart
-from bench.e2e import RunOptions, Scenario, run_scenario
+from bench.e2e import MIX, RunOptions, Scenario, run_scenario
 from bench.report import BEGIN, END, FIGURES, evaluate, group, markdown, write_docs
 from tests.fakes.discord.spec import load_spec
 
@@ -43,3 +46,26 @@ async def test_both_bots_report_every_figure_without_errors(tmp_path: Path) -> N
     text = doc.read_text()
     assert "Hand-written intro." in text and "Notes." in text and "\nold\n" not in text
     assert "| naive bot | 2 |" in text and "| bot | 2 |" in text
+
+
+async def test_cold_and_mix_runs_ask_for_each_model_without_errors(tmp_path: Path) -> None:
+    """A warm mix (its warm-up cycling the models) and a cold mix, at 0.05× durations: no error."""
+    spec = load_spec()
+    options = RunOptions(settle=0.1, warmup=3, finish_margin=10, keep_dir=tmp_path)
+    scenarios = [
+        Scenario("bot", 3, mix=True, mix_scale=0.05),
+        Scenario("naive", 3, cold=True, mix=True, mix_scale=0.05),
+    ]
+    results = [await run_scenario(s, options=options, spec=spec) for s in scenarios]
+    for result in results:
+        assert result.errors == [], (result.scenario.label, result.errors)
+        assert result.models == dict.fromkeys((m for m, _, _ in MIX), 1), result.scenario.label
+        assert len(result.overheads) == 3
+    # The bot's database: three warm-up jobs and three measured, one of each model in each.
+    db = tmp_path / "bot,_mix-n3" / "bot.db"
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        by_model = dict(conn.execute("SELECT model, COUNT(*) FROM jobs GROUP BY model").fetchall())
+    assert by_model == dict.fromkeys((m for m, _, _ in MIX), 2)
+    assert results[0].job_statuses == {"succeeded": 6}
+    rows = group(results)
+    assert [r.label for r in rows] == ["bot, mix", "naive bot, cold, mix"]

@@ -3,6 +3,7 @@ the recorded figures without running the benchmark."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PIL import Image
@@ -54,3 +55,26 @@ def test_python_m_bench_chart_redraws_from_the_document(tmp_path: Path) -> None:
     out = tmp_path / "again.png"
     assert main([str(ROOT / "docs" / "benchmarks.md"), str(out)]) == 0
     assert out.stat().st_size > 10_000
+
+
+def test_cold_and_mix_rows_leave_the_chart_as_the_plain_rows_draw_it(tmp_path: Path) -> None:
+    """The chart draws the warm one-model rows only: cold and mix figures change no pixel."""
+    rows, meta = parse_markdown((ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8"))
+    plain = [r for r in rows if not r.cold and not r.mix]
+    extra = [
+        replace(
+            r,
+            label=r.label + (", cold" if cold else ", mix"),
+            n=n,
+            figures=dict.fromkeys(r.figures, 50_000.0),
+            cold=cold,
+            mix=not cold,
+        )
+        for r in plain
+        if r.prefer_wait == 0
+        for n, cold in ((20, True), (1000, True), (200, False))
+    ]
+    alone = draw_chart(plain, tmp_path / "plain.png", meta)
+    mixed = draw_chart([*plain, *extra], tmp_path / "mixed.png", meta)
+    with Image.open(alone) as a, Image.open(mixed) as b:
+        assert a.convert("RGB").tobytes() == b.convert("RGB").tobytes()
