@@ -14,10 +14,8 @@ Three sources of "when will it finish":
 
 The history wins when there is one (it is specific and not coarse; its target is one spread
 before the mean), else the logs, else the age. Until the target nothing is asked; after it
-the job is looked at a few times, evenly, until its usual finish (a model whose durations
-spread widely, 10 to 20 s, is not found seconds late), then at short, slowly growing
-intervals never more than a second apart: polling a little early costs one request, polling
-late costs the user's time. Every delay is capped by
+the job is "overdue" and polled at short, slowly growing intervals: polling a little early
+costs one request, polling late costs the user's time. Every delay is capped by
 `max_interval`, so a wrong estimate delays a result by at most that much.
 """
 
@@ -39,12 +37,9 @@ class PollPolicy:
     max_interval: float = 5.0  # slowest poll, and the farthest an ETA may push the next one
     age_ratio: float = 0.2  # without an ETA, wait this fraction of the job's age
     overdue_ratio: float = 0.5  # past the ETA, wait this fraction of the time overdue
-    overdue_max: float = 1.0  # past the ETA, never wait longer than this between looks
     finish_margin: float = 0.05  # poll this long after a finish predicted from the logs
     min_gap: float = 0.05  # never poll one prediction more often than this
     spread_factor: float = 1.0  # first look this many spreads before the model's usual finish
-    young_spread: float = 0.2  # the spread assumed, as a fraction, of a model seen once
-    band_looks: float = 5.0  # looks between the first one and the model's usual finish
     min_progress: float = 0.05  # progress below this is too early to extrapolate from
     progress_trust: float = 0.5  # with no history, wait at most this fraction of the age
     error_backoff: float = 1.0  # wait after a failed poll, doubling per failure in a row
@@ -60,8 +55,6 @@ class PollPolicy:
             "age_ratio",
             "overdue_ratio",
             "spread_factor",
-            "young_spread",
-            "band_looks",
             "min_progress",
             "progress_trust",
             "ewma_alpha",
@@ -75,17 +68,8 @@ class PollPolicy:
         )
 
     def overdue_target(self, estimate: ModelEstimate) -> float:
-        """The age from which a job of this estimate may be done: a spread before its mean.
-
-        One finished job gives no spread at all, so a model seen once is taken to spread by
-        `young_spread` of its duration: its next jobs are first looked at early enough when
-        its durations vary widely (10 to 20 s) instead of seconds late. From the second job
-        on, the measured spread (an EWMA) is used.
-        """
-        spread = estimate.spread
-        if estimate.samples <= 1:
-            spread = max(spread, estimate.duration * self.young_spread)
-        return estimate.duration - self.spread_factor * spread
+        """The age from which a job of this estimate may be done: a spread before its mean."""
+        return estimate.duration - self.spread_factor * estimate.spread
 
     def error_delay(self, streak: int, retry_after: float | None = None) -> float:
         """Wait after the `streak`-th failed poll in a row; the server's Retry-After wins."""
@@ -223,16 +207,9 @@ def next_delay(
         wait = age_wait
     elif elapsed < target:
         wait = target - elapsed
-    elif estimate is not None:
-        # Between the first look and the usual finish (the band where it may end): a few
-        # evenly spaced looks. Past the usual finish: less and less often, at most a second.
-        band = max(0.0, estimate.duration - target)
-        cadence = max(policy.overdue_interval, band / policy.band_looks)
-        grown = max(0.0, elapsed - estimate.duration) * policy.overdue_ratio
-        wait = max(cadence, min(age_wait, grown, policy.overdue_max))
-    else:  # past the logs' finish: look often, less and less often the longer it lasts
+    else:  # overdue: look often, less and less often the longer it lasts
         overdue = (elapsed - target) * policy.overdue_ratio
-        wait = max(policy.overdue_interval, min(age_wait, overdue, policy.overdue_max))
+        wait = max(policy.overdue_interval, min(age_wait, overdue))
     return min(policy.max_interval, max(policy.min_gap, wait))
 
 

@@ -140,18 +140,3 @@ def test_learning_a_duration_ends_the_scouting_once() -> None:
     assert scouts.learned("m") is True
     assert scouts.learned("m") is False
     assert scouts.learned("never-seen") is False
-
-
-def test_a_model_seen_once_is_first_looked_at_a_fifth_early() -> None:
-    """One finished job gives no spread: the next is looked at a fifth before its duration."""
-    once = ModelEstimate(duration=15.0, spread=0.75, samples=1)
-    assert next_delay(POLICY, elapsed=1.0, estimate=once) == pytest.approx(POLICY.max_interval)
-    assert next_delay(POLICY, elapsed=9.0, estimate=once) == pytest.approx(3.0)  # at 12 s
-    twice = ModelEstimate(duration=15.0, spread=0.75, samples=2)
-    assert next_delay(POLICY, elapsed=12.0, estimate=twice) == pytest.approx(2.25)
-
-
-def test_an_overdue_job_is_looked_at_every_second_at_least() -> None:
-    """However long a job is overdue, looks come at most a second apart."""
-    estimate = ModelEstimate(duration=10.0, spread=0.0, samples=5)
-    assert next_delay(POLICY, elapsed=16.0, estimate=estimate) == pytest.approx(1.0)
