@@ -58,6 +58,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Status queries started per round of the polling loop: a thousand jobs of one model come due
+# together, and starting them all in one go held the loop for a third of a second (their
+# requests, then their answers, each ran as one batch); between rounds the loop runs the rest.
+_POLLS_PER_ROUND = 32
+
 # Consecutive 404s on a status query before a running prediction is declared lost: a gateway
 # may answer 404 for a moment right after the create.
 _NOT_FOUND_LIMIT = 3
@@ -231,6 +236,7 @@ class Tracking:
         """
         now = self._clock.monotonic()
         wake_at = math.inf
+        started = 0
         for flight in self._state.running():
             if flight.closing:
                 continue
@@ -242,12 +248,15 @@ class Tracking:
                 continue
             wake_at = min(wake_at, flight.deadline_mono)
             if flight.poll_task is None:
-                if now >= flight.next_poll:
+                if now < flight.next_poll:
+                    wake_at = min(wake_at, flight.next_poll)
+                elif started < _POLLS_PER_ROUND:
+                    started += 1
                     flight.poll_task = self._supervisor.spawn(
                         self._poll(flight), f"job-{flight.job.id}-poll", flight.job.id
                     )
-                else:
-                    wake_at = min(wake_at, flight.next_poll)
+                else:  # the rest in the next round, after the loop has run what is ready
+                    wake_at = now
         self._wake.clear()
         await sleep_or_wake(self._clock, wake_at - now, self._wake)
 
