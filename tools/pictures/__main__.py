@@ -25,6 +25,9 @@ from tools.pictures.screenshot import chromium, screenshot
 
 ROOT = Path(__file__).resolve().parents[2]
 PICTURES = ROOT / "docs" / "pictures"
+
+# Without the Noto fonts Chromium draws the emoji of the buttons as empty boxes.
+APT = "apt-get install chromium fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji"
 PAYLOADS = PICTURES / "payloads"
 LOCALES = ("en-US", "zh-TW")
 
@@ -64,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if chromium() is None:
-        print("Chromium is not installed: apt-get install chromium", file=sys.stderr)
+        print("Chromium is not installed: " + APT, file=sys.stderr)
         return 2
     paths = payload_files() if args.from_payloads else asyncio.run(record_all(LOCALES))
     draw(paths)
