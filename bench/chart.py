@@ -28,7 +28,7 @@ from typing import Protocol
 
 from PIL import Image, ImageDraw, ImageFont
 
-from bench.report import parse_markdown
+from bench.report import Keyed, parse_markdown
 
 WIDTH, HEIGHT = 1500, 640
 HEADER = 86
@@ -45,19 +45,10 @@ Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 RGB = tuple[int, int, int]
 
 
-class FigureRow(Protocol):
-    """What the chart reads from a row: `bench.report.Row` and `RecordedRow` both fit."""
+class FigureRow(Keyed, Protocol):
+    """What the chart reads from a row (its kind, and its figures): `bench.report.Row` and
+    `RecordedRow` both fit."""
 
-    @property
-    def bot(self) -> str: ...
-    @property
-    def n(self) -> int: ...
-    @property
-    def prefer_wait(self) -> int: ...
-    @property
-    def cold(self) -> bool: ...
-    @property
-    def mix(self) -> bool: ...
     @property
     def figures(self) -> Mapping[str, float | None]: ...
 
