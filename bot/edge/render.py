@@ -201,15 +201,20 @@ def pending_embed(
         embed.add_field(name=messages.t(loc, "pending.eta"), value=f"<t:{round(eta)}:R>")
     if job.style:
         embed.add_field(name=messages.t(loc, "pending.style"), value=truncate(job.style, 100))
-    notes = note_lines(messages, catalog, job, loc)
+    _add_notes(embed, messages, catalog, job)
+    embed.set_footer(text=messages.t(loc, "common.job", job_id=job.id))
+    return embed
+
+
+def _add_notes(embed: discord.Embed, messages: Messages, catalog: Catalog, job: Job) -> None:
+    """The preferences a request could not use, as one field (pending message and result)."""
+    notes = note_lines(messages, catalog, job, job.locale)
     if notes:
         embed.add_field(
-            name=messages.t(loc, "pending.notes"),
+            name=messages.t(job.locale, "pending.notes"),
             value=truncate("\n".join(notes), 1024),
             inline=False,
         )
-    embed.set_footer(text=messages.t(loc, "common.job", job_id=job.id))
-    return embed
 
 
 def result_embed(messages: Messages, catalog: Catalog, job: Job) -> discord.Embed:
@@ -234,14 +239,8 @@ def result_embed(messages: Messages, catalog: Catalog, job: Job) -> discord.Embe
     embed.add_field(name=messages.t(loc, "result.requested_by"), value=f"<@{job.user_id}>")
     if job.style:
         embed.add_field(name=messages.t(loc, "result.style"), value=truncate(job.style, 100))
-    notes = note_lines(messages, catalog, job, loc)
-    if notes:
-        # Kept on the result too: a pending message of a few seconds is easily missed.
-        embed.add_field(
-            name=messages.t(loc, "pending.notes"),
-            value=truncate("\n".join(notes), 1024),
-            inline=False,
-        )
+    # Kept on the result too: a pending message of a few seconds is easily missed.
+    _add_notes(embed, messages, catalog, job)
     if job.parent_id:
         lineage = lineage_text(messages, loc, job) or f"#{job.parent_id}"
         embed.add_field(name=messages.t(loc, "result.parent"), value=lineage)
