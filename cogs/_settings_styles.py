@@ -13,6 +13,7 @@ import discord
 from discord import app_commands
 
 from bot.catalog import Catalog, UnknownModelError
+from bot.edge.autocomplete import text_models
 from bot.edge.context import locale_of, services_of
 from bot.edge.render import model_label, truncate
 from bot.errors import UserFacingError
@@ -22,16 +23,6 @@ from cogs._settings_common import SettingsGroup, cmd, guild_of, name, opt, reply
 from cogs.imagine import ASPECT_RATIOS
 
 COLOR = 0x5865F2
-
-
-async def _text_models(
-    interaction: discord.Interaction, current: str
-) -> list[app_commands.Choice[str]]:
-    catalog = services_of(interaction).catalog
-    return [
-        app_commands.Choice(name=label[:100], value=model_id)
-        for label, model_id in catalog.autocomplete(current, kind="text-to-image", limit=25)
-    ]
 
 
 async def _listed_styles(
@@ -67,7 +58,7 @@ class Styles(SettingsGroup):
         aspect_ratio=opt("style.add", "aspect_ratio", "A shape the style uses unless given"),
     )
     @app_commands.choices(aspect_ratio=ASPECT_RATIOS)
-    @app_commands.autocomplete(model=_text_models)
+    @app_commands.autocomplete(model=text_models)
     async def add(
         self,
         interaction: discord.Interaction,

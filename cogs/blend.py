@@ -14,6 +14,7 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.catalog import load_catalog
+from bot.edge.autocomplete import blend_models
 from bot.edge.context import locale_of, services_of
 from bot.edge.requests import (
     DEFAULT_BLEND_MODEL,
@@ -37,16 +38,6 @@ def _name(option: str, english: str) -> Any:
 
 def _opt(option: str, english: str) -> Any:
     return _(english, key=f"option.blend.{option}.description")
-
-
-async def blend_models(
-    interaction: discord.Interaction, current: str
-) -> list[app_commands.Choice[str]]:
-    catalog = services_of(interaction).catalog
-    return [
-        app_commands.Choice(name=label[:100], value=model_id)
-        for label, model_id in catalog.autocomplete(current, kind="blend", limit=25)
-    ]
 
 
 class Blend(commands.Cog):

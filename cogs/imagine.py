@@ -10,6 +10,7 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.catalog import load_catalog
+from bot.edge.autocomplete import edit_models, text_models
 from bot.edge.context import services_of
 from bot.edge.forms import on_modal_submit, open_context_edit
 from bot.edge.places import image_places_of
@@ -35,22 +36,6 @@ def _name(command: str, option: str, english: str) -> Any:
     return _(english, key=f"option.{command}.{option}.name")
 
 
-async def _autocomplete(
-    interaction: discord.Interaction, current: str, kind: str
-) -> list[app_commands.Choice[str]]:
-    catalog = services_of(interaction).catalog
-    return [
-        app_commands.Choice(name=label[:100], value=model_id)
-        for label, model_id in catalog.autocomplete(current, kind=kind, limit=25)
-    ]
-
-
-async def text_models(
-    interaction: discord.Interaction, current: str
-) -> list[app_commands.Choice[str]]:
-    return await _autocomplete(interaction, current, "text-to-image")
-
-
 async def server_styles(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
@@ -61,12 +46,6 @@ async def server_styles(
     names = await services_of(interaction).styles.names(interaction.guild_id)
     needle = current.strip().casefold()
     return [app_commands.Choice(name=n, value=n) for n in names if needle in n.casefold()][:25]
-
-
-async def edit_models(
-    interaction: discord.Interaction, current: str
-) -> list[app_commands.Choice[str]]:
-    return await _autocomplete(interaction, current, "image-edit")
 
 
 class Imagine(commands.Cog):

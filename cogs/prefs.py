@@ -16,6 +16,7 @@ from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
 
+from bot.edge.autocomplete import text_models
 from bot.edge.context import locale_of, services_of
 from bot.edge.places import SERVERS_AND_DMS
 from bot.edge.render import model_label, truncate
@@ -52,16 +53,6 @@ def _name(path: str, option: str) -> Any:
 
 def _opt(path: str, option: str, english: str) -> Any:
     return _(english, key=f"option.prefs.{path}.{option}.description")
-
-
-async def _text_models(
-    interaction: discord.Interaction, current: str
-) -> list[app_commands.Choice[str]]:
-    catalog = services_of(interaction).catalog
-    return [
-        app_commands.Choice(name=label[:100], value=model_id)
-        for label, model_id in catalog.autocomplete(current, kind="text-to-image", limit=25)
-    ]
 
 
 def prefs_embed(interaction: discord.Interaction, prefs: Preferences) -> discord.Embed:
@@ -120,7 +111,7 @@ class Prefs(commands.Cog):
         suffix=_opt("set", "suffix", "Text added at the end of every prompt"),
     )
     @app_commands.choices(aspect_ratio=ASPECT_RATIOS, format=FORMATS)
-    @app_commands.autocomplete(model=_text_models)
+    @app_commands.autocomplete(model=text_models)
     async def set_prefs(
         self,
         interaction: discord.Interaction,

@@ -14,6 +14,7 @@ from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
 
+from bot.edge.autocomplete import text_models
 from bot.edge.context import locale_of, services_of
 from bot.edge.render import model_label
 from bot.edge.settings_view import (
@@ -53,14 +54,6 @@ NSFW_CHOICES = [
         name=_("Never allow", key="choice.settings.nsfw.policy.deny"), value="deny"
     ),
 ]
-
-
-async def _models(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-    catalog = services_of(interaction).catalog
-    return [
-        app_commands.Choice(name=label[:100], value=model_id)
-        for label, model_id in catalog.autocomplete(current, kind="text-to-image", limit=25)
-    ]
 
 
 class Settings(commands.Cog):
@@ -183,7 +176,7 @@ class Settings(commands.Cog):
     )
     @app_commands.rename(model=name("default_model", "model"))
     @app_commands.describe(model=opt("default_model", "model", "Model to use by default"))
-    @app_commands.autocomplete(model=_models)
+    @app_commands.autocomplete(model=text_models)
     async def default_model(
         self, interaction: discord.Interaction, model: app_commands.Range[str, 1, 200]
     ) -> None:
