@@ -91,7 +91,7 @@ async def test_short_and_long_predictions_land_with_few_polls(
     assert estimates[LONG].duration == pytest.approx(12.3, abs=0.6)
 
 
-@pytest.mark.clock_factor(20)
+@pytest.mark.clock_factor(5)
 async def test_a_cold_burst_on_one_model_polls_little_and_delivers_soon(
     make_scheduler: MakeScheduler,
     add_job: AddJob,
@@ -110,13 +110,16 @@ async def test_a_cold_burst_on_one_model_polls_little_and_delivers_soon(
     assert all(j.status is JobStatus.SUCCEEDED for j in done)
     polls = sorted(polls_for(fake, j.prediction_id) for j in done)
     # Every job on the age schedule asks up to 8 times for a 3-second prediction (here 5.6
-    # on average before scouts; a 1-second poller: 3); with scouts, the scouts ask that
-    # often and the others once or twice.
+    # on average before scouts; a 1-second poller: 3). With scouts, the four scouts ask that
+    # often and each of the others at most three times: once where the first scout's
+    # duration says, then on the overdue schedule (how many of them need the second or third
+    # look depends on how far apart the creates were, so it varies with the store's speed).
     assert sum(polls) / len(polls) <= 3.0, polls
-    assert polls[len(polls) // 2] <= 2, polls
+    assert polls[-5] <= 3, polls
     # The waiting jobs look as soon as the first scout is seen done: late by the time it took
     # to see it (the scouts' age schedule looks every 0.6 s at 3 s), not by the 5-second cap.
-    # (At 20× job time, the real milliseconds of forty deliveries at once stretch the worst.)
+    # The clock runs only 5x here: every real millisecond of forty deliveries at once counts
+    # as 5 ms of job time, not 20 (at 20x a loaded CI machine saw 2.5 s worst).
     late = sorted(lateness(fake, j.prediction_id) for j in done)
     assert late[len(late) // 2] < 0.7, late
     assert late[-1] < 2.0, late
