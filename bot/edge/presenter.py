@@ -226,9 +226,8 @@ class DiscordPresenter:
         """Put the final state in front of the user by the first rung that works."""
         # The scheduler's snapshot is fresh (its last write returned it); a token found dead
         # since is remembered here (`_dead_tokens`), so nothing is read again.
-        fresh = job
         try:
-            message, method = await self._climb(_Attempt(fresh, embed, view, files), self._ladder)
+            message, method = await self._climb(_Attempt(job, embed, view, files), self._ladder)
         except discord.HTTPException as exc:
             if exc.code in TOO_LARGE_CODES or exc.status == 413:
                 raise DeliveryError(str(exc), permanent=True, kind="too_large_to_upload") from None
@@ -241,7 +240,7 @@ class DiscordPresenter:
             ) from None
         self._dead_tokens.discard(job.id)
         # (The scheduler forgets the token with the write that records this final state.)
-        if message is not None and method == "token" and not fresh.message_id:
+        if message is not None and method == "token" and not job.message_id:
             # The pending message's id was never written (see `_by_token`): it is known now.
             # Best effort: a failed write must not turn a shown result into a failed one.
             try:

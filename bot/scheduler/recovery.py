@@ -25,8 +25,8 @@ import logging
 from typing import TYPE_CHECKING
 
 from bot.jobs.model import JobStatus
+from bot.jobs.polling import estimate_key
 from bot.scheduler.state import ONLY_SUBMITTING, new_flight
-from bot.scheduler.tracking import estimate_key
 
 if TYPE_CHECKING:
     from bot.jobs.model import Job

@@ -40,7 +40,7 @@ from bot.cometapi.errors import (
 from bot.jobs import events as ev
 from bot.jobs.eta import moved
 from bot.jobs.model import JobStatus
-from bot.jobs.polling import Scouts, estimate_key, next_delay, progress_step
+from bot.jobs.polling import Scouts, next_delay, progress_step
 from bot.scheduler.forecast import Forecast
 from bot.scheduler.state import ONLY_RUNNING, ONLY_SUBMITTING, SUBMITTING_OR_RUNNING
 from bot.scheduler.supervisor import Aborted, sleep_or_wake
@@ -379,7 +379,7 @@ class Tracking:
                 provider_images=provider_images(prediction),
             )
             return
-        self._estimator.observe(estimate_key(job), _duration(flight, prediction, elapsed))
+        self._estimator.observe(flight.key, _duration(flight, prediction, elapsed))
         self._learned(flight.key)
         finished_at = self._clock.now()
         try:
