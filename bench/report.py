@@ -169,6 +169,17 @@ def _worst(rows: Sequence[Row], figure: str, n: int) -> tuple[float, Row] | None
     return max(found, key=lambda pair: pair[0], default=None)
 
 
+def _worst_target(rows: Sequence[Row], figure: str, name: str, unit: str, below: float) -> Target:
+    """An absolute target: the worst of the bot's rows at N=1000 (any kind) below `below`."""
+    worst = _worst(rows, figure, 1000)
+    return Target(
+        name,
+        "-" if worst is None else f"{_fmt(worst[0], unit)} ({worst[1].label})",
+        f"< {below:.0f}{unit}",
+        None if worst is None else worst[0] < below,
+    )
+
+
 def _ratio_target(
     rows: Sequence[Row],
     figure: str,
@@ -220,15 +231,8 @@ def evaluate(rows: Sequence[Row]) -> list[Target]:
         _ratio_target(rows, cpu, "CPU per job", 1000, 2.0),
     ]
     # Absolutes, whatever kind of run: the worst of the bot's rows at N=1000.
-    stall = _worst(rows, "loop_lag_max_ms", 1000)
-    targets.append(
-        Target(
-            "worst event-loop stall at N=1000 (the bot's own, its worst row)",
-            "-" if stall is None else f"{_fmt(stall[0])} ({stall[1].label})",
-            "< 100 ms",
-            None if stall is None else stall[0] < 100,
-        )
-    )
+    stall = "worst event-loop stall at N=1000 (the bot's own, its worst row)"
+    targets.append(_worst_target(rows, "loop_lag_max_ms", stall, " ms", 100))
     paired = [(r, naive) for r in rows if r.bot == "bot" and (naive := naive_of(rows, r))]
     for bot, naive in paired:
         q = bot.figures["api_requests_per_prediction"]
@@ -250,15 +254,8 @@ def evaluate(rows: Sequence[Row]) -> list[Target]:
         _ratio_target(rows, p50, "delivery overhead p50", 20, 0.5, cold=True, below_ms=300),
         _ratio_target(rows, p50, "delivery overhead p50", 200, 0.5, cold=True, below_ms=300),
     ]
-    rss = _worst(rows, "peak_rss_mb", 1000)
-    targets.append(
-        Target(
-            "peak RSS at N=1000 (the bot's worst row)",
-            "-" if rss is None else f"{_fmt(rss[0], ' MB')} ({rss[1].label})",
-            "< 200 MB",
-            None if rss is None else rss[0] < 200,
-        )
-    )
+    rss = "peak RSS at N=1000 (the bot's worst row)"
+    targets.append(_worst_target(rows, "peak_rss_mb", rss, " MB", 200))
     failing = [r for r in rows if r.errors]
     targets.append(
         Target(
