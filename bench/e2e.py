@@ -66,6 +66,11 @@ MIX: tuple[tuple[str, float, float], ...] = (
 )
 
 
+def kind_suffix(cold: bool, mix: bool) -> str:
+    """The label suffix of a kind of run: `, cold`, `, mix` (the report matches rows by it)."""
+    return (", cold" if cold else "") + (", mix" if mix else "")
+
+
 @dataclass(frozen=True)
 class Scenario:
     bot: BotKind
@@ -85,7 +90,7 @@ class Scenario:
             label = "naive bot"
         else:
             label = f"bot, Prefer: wait={self.prefer_wait}" if self.prefer_wait else "bot"
-        return label + (", cold" if self.cold else "") + (", mix" if self.mix else "")
+        return label + kind_suffix(self.cold, self.mix)
 
     def model_for(self, index: int) -> str | None:
         """The model member `index` asks for: `MIX[index % 3]` in a mix run, else the default."""
@@ -659,6 +664,7 @@ __all__ = [
     "RunResult",
     "Scenario",
     "cpu_seconds",
+    "kind_suffix",
     "peak_rss_kb",
     "percentile",
     "run_scenario",
