@@ -9,6 +9,7 @@ from pathlib import Path
 from PIL import Image
 
 from bench.chart import COLOURS, HEADER, PANEL_W, WIDTH, draw_chart, main
+from bench.e2e import kind_suffix
 from bench.report import parse_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,7 +65,7 @@ def test_cold_and_mix_rows_leave_the_chart_as_the_plain_rows_draw_it(tmp_path: P
     extra = [
         replace(
             r,
-            label=r.label + (", cold" if cold else ", mix"),
+            label=r.label + kind_suffix(cold, not cold),
             n=n,
             figures=dict.fromkeys(r.figures, 50_000.0),
             cold=cold,
